@@ -1,0 +1,1 @@
+export type { ProviderName, TokenUsage } from "./usage/token-usage";
