@@ -1,7 +1,8 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  entry: ["src/index.ts"],
+  // `browser.ts` is the `browser` export condition's entry: it only throws.
+  entry: ["src/index.ts", "src/browser.ts"],
   format: ["esm", "cjs"],
   dts: true,
   sourcemap: true,

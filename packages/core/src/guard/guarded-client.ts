@@ -1,0 +1,173 @@
+import { ConfigurationError } from "../errors/configuration-error";
+import { compileLimits } from "../limits/compile-limits";
+import { blockKeys } from "../limits/plan-charges";
+import type { Subject } from "../limits/subject";
+import { subjectScopes } from "../limits/limit-config";
+import { createMemoryStore } from "../store/memory-store";
+import type { BlockEntry, TollgateStore, UsageGroupKey, UsageRow } from "../store/store";
+import { assertServerEnvironment } from "./browser-environment";
+import { type CheckRequest, type CheckResult, type ForOptions, Gatekeeper } from "./gatekeeper";
+import { guardGenAIClient } from "./genai-adapter";
+import { guardGenerativeAIClient } from "./generative-ai-adapter";
+import { type GuardedClientOptions, type ProviderClients, resolveOptions } from "./guard-options";
+import { InputEstimator } from "./input-estimator";
+import { type AdapterContext, PendingCalls } from "./pending-calls";
+import { anthropicSurface, guardStainlessClient, openAISurface } from "./stainless-adapter";
+import { checkSubject } from "./check-subject";
+
+export interface UsageOptions {
+  /** Start of the range (inclusive). Default: 30 days ago. */
+  since?: Date | number;
+  /** End of the range (exclusive). Default: now. */
+  until?: Date | number;
+  groupBy?: readonly UsageGroupKey[];
+  where?: Partial<Record<Exclude<UsageGroupKey, "day">, string>>;
+}
+
+/** One row of `guard.usage()`: totals for one group; `costUsd` is `costNanoUsd / 1e9`. */
+export interface UsageSummary extends UsageRow {
+  costUsd: number;
+}
+
+export interface BlockOptions {
+  reason?: string;
+  /** Lift the block after this long. Default: until `unblock()`. */
+  ttlMs?: number;
+}
+
+export interface BlockedSubject {
+  scope: string;
+  reason: string | undefined;
+  until: Date | undefined;
+  since: Date;
+}
+
+export interface Guard<Providers extends ProviderClients> {
+  /** The SDK clients, guarded for `subject`, typed exactly as you passed them in. */
+  for(subject: Subject, options?: ForOptions): Providers;
+  /** Would a call by `subject` be admitted now? Reserves nothing and never throws for limits. */
+  check(subject: Subject, request?: CheckRequest): Promise<CheckResult>;
+  usage(options?: UsageOptions): Promise<UsageSummary[]>;
+  /** Blocks every scope the subject carries, for every instance sharing the store, from its next call. */
+  block(subject: Subject | "global", options?: BlockOptions): Promise<void>;
+  unblock(subject: Subject | "global"): Promise<void>;
+  blocked(): Promise<BlockedSubject[]>;
+  /** Waits for pending settlements and records. Does not close the SDK clients or a store you passed in. */
+  close(): Promise<void>;
+}
+
+
+/**
+ * Creates a guard around your provider SDK clients. Every paid call through `guard.for(subject)` is admitted
+ * against all applicable limits before it is sent, and settled with its true usage after.
+ *
+ * @throws ConfigurationError naming the first invalid option.
+ * @throws BrowserEnvironmentError in a browser.
+ */
+export function guardedClient<const Providers extends ProviderClients>(
+  options: GuardedClientOptions<Providers>,
+): Guard<Providers> {
+  assertServerEnvironment();
+  const resolved = resolveOptions(options as GuardedClientOptions);
+  const limits = compileLimits(options.limits);
+  const providers = options.providers;
+  if (typeof providers !== "object" || providers === null) {
+    throw new ConfigurationError("providers", "must be an object with openai, anthropic and/or google clients");
+  }
+  for (const name of Object.keys(providers)) {
+    if (!["openai", "anthropic", "google"].includes(name)) {
+      throw new ConfigurationError(`providers.${name}`, "is not a provider (openai, anthropic, google)");
+    }
+    const client = (providers as Record<string, unknown>)[name];
+    if (client !== undefined && (typeof client !== "object" || client === null)) {
+      throw new ConfigurationError(`providers.${name}`, "must be an SDK client instance");
+    }
+  }
+  const store = options.store ?? createMemoryStore({ clock: resolved.clock });
+  const estimator = new InputEstimator(resolved);
+  const gatekeeper = new Gatekeeper(
+    {
+      options: resolved,
+      limits,
+      store,
+      estimator,
+      prices: options.prices,
+      priceResolver: options.priceResolver,
+    },
+    options.onEvent,
+  );
+  const calls = new PendingCalls(gatekeeper);
+
+  return {
+    for(subject, forOptions = {}) {
+      checkSubject(subject);
+      const context: AdapterContext = { gatekeeper, options: resolved, calls, subject: { ...subject }, forOptions };
+      const guarded: ProviderClients = {};
+      if (providers.openai !== undefined) guarded.openai = guardStainlessClient(providers.openai, openAISurface, context);
+      if (providers.anthropic !== undefined) {
+        guarded.anthropic = guardStainlessClient(providers.anthropic, anthropicSurface, context);
+      }
+      if (providers.google !== undefined) {
+        guarded.google =
+          "getGenerativeModel" in providers.google
+            ? guardGenerativeAIClient(providers.google, context)
+            : guardGenAIClient(providers.google, context);
+      }
+      return guarded as Providers;
+    },
+    check(subject, request) {
+      checkSubject(subject);
+      return gatekeeper.check(subject, request);
+    },
+    async usage(usageOptions = {}) {
+      const now = resolved.clock();
+      const rows = await store.queryUsage({
+        since: toEpoch(usageOptions.since) ?? now - 30 * 86_400_000,
+        until: toEpoch(usageOptions.until) ?? now + 1,
+        groupBy: usageOptions.groupBy ?? [],
+        ...(usageOptions.where === undefined ? {} : { where: usageOptions.where }),
+      });
+      return rows.map((row) => ({ ...row, costUsd: row.costNanoUsd / 1e9 }));
+    },
+    async block(subject, blockOptions = {}) {
+      const now = resolved.clock();
+      for (const key of subjectBlockKeys(subject)) {
+        const entry: BlockEntry = {
+          key,
+          reason: blockOptions.reason,
+          until: blockOptions.ttlMs === undefined ? undefined : now + blockOptions.ttlMs,
+          createdAt: now,
+        };
+        await store.block(entry);
+      }
+    },
+    async unblock(subject) {
+      for (const key of subjectBlockKeys(subject)) await store.unblock(key);
+    },
+    async blocked() {
+      const entries = await store.listBlocked();
+      return entries.map((entry) => ({
+        scope: entry.key.slice("block|".length),
+        reason: entry.reason,
+        until: entry.until === undefined ? undefined : new Date(entry.until),
+        since: new Date(entry.createdAt),
+      }));
+    },
+    close: () => gatekeeper.drain(),
+  };
+}
+
+function subjectBlockKeys(subject: Subject | "global"): string[] {
+  if (subject === "global") return ["block|global"];
+  checkSubject(subject);
+  if (!subjectScopes.some((scope) => subject[scope] !== undefined)) {
+    throw new ConfigurationError("subject", "names no scope to block (user, ip, key, tenant or session)");
+  }
+  return blockKeys(subject).slice(1);
+}
+
+function toEpoch(value: Date | number | undefined): number | undefined {
+  return value instanceof Date ? value.getTime() : value;
+}
+
+export type { TollgateStore };

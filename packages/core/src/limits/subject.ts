@@ -1,0 +1,32 @@
+import { createHash } from "node:crypto";
+import type { SubjectScope } from "./limit-config";
+
+/**
+ * Who is making a call. Every field is optional; a limit whose scope the subject lacks refuses the call
+ * (it is never waved through). Values are opaque strings of your choosing.
+ */
+export interface Subject {
+  user?: string;
+  ip?: string;
+  /** Your own API's client key (never a provider key). */
+  key?: string;
+  tenant?: string;
+  session?: string;
+}
+
+const plainValue = /^[\w.@+-]{1,64}$/;
+
+/**
+ * Turns a subject value into a store key part that cannot collide with another subject's keys or grow without
+ * bound: short values made of plain characters stay readable; anything else (separators, wildcards, newlines,
+ * Unicode, 10 KB strings) becomes `~` + a 128-bit SHA-256 prefix. The raw value itself never reaches a key.
+ */
+export function encodeSubjectValue(value: string): string {
+  if (plainValue.test(value)) return value;
+  return `~${createHash("sha256").update(value).digest("base64url").slice(0, 22)}`;
+}
+
+/** The key part that identifies one scope of a subject, e.g. `user:alice` or `ip:~Jd93…`. */
+export function subjectKeyPart(scope: SubjectScope, value: string): string {
+  return `${scope}:${encodeSubjectValue(value)}`;
+}
