@@ -52,7 +52,11 @@ function setup() {
 }
 
 /** The cost in nano-USD from the rule's usage and the price, by hand: each kind of token at its own rate. */
-function expectedCost(price: { input: number; output: number; cachedInput: number; cacheWrite?: number; cacheWrite1h?: number }, counted: typeof usage, hasCacheWrites: boolean) {
+function expectedCost(
+  price: { input: number; output: number; cachedInput: number; cacheWrite?: number; cacheWrite1h?: number },
+  counted: typeof usage,
+  hasCacheWrites: boolean,
+) {
   const writes5m = hasCacheWrites ? counted.cacheWriteInputTokens : 0;
   const writes1h = hasCacheWrites ? counted.cacheWrite1hInputTokens : 0;
   const uncached = counted.inputTokens - counted.cachedInputTokens - writes5m - writes1h;
@@ -108,7 +112,12 @@ describe("recorded usage equals the provider's usage exactly", () => {
       await ai.openai.responses.create({ model: "gpt-4o-mini", input: "Hi" });
     }
     await guard.close();
-    expect(settled[0]).toMatchObject({ inputTokens: 1200, cachedInputTokens: 200, outputTokens: 40, reasoningTokens: 10 });
+    expect(settled[0]).toMatchObject({
+      inputTokens: 1200,
+      cachedInputTokens: 200,
+      outputTokens: 40,
+      reasoningTokens: 10,
+    });
     expect(settled[0]!.costNanoUsd).toBe(expectedCost(prices["gpt-4o-mini"], usage, false));
   });
 
@@ -145,7 +154,12 @@ describe("recorded usage equals the provider's usage exactly", () => {
       await ai.google.models.generateContent({ model: "gemini-2.5-flash", contents: "Hi" });
     }
     await guard.close();
-    expect(settled[0]).toMatchObject({ inputTokens: 1200, cachedInputTokens: 200, outputTokens: 40, reasoningTokens: 10 });
+    expect(settled[0]).toMatchObject({
+      inputTokens: 1200,
+      cachedInputTokens: 200,
+      outputTokens: 40,
+      reasoningTokens: 10,
+    });
     expect(settled[0]!.costNanoUsd).toBe(expectedCost(prices["gemini-2.5-flash"], usage, false));
   });
 
@@ -165,7 +179,12 @@ describe("recorded usage equals the provider's usage exactly", () => {
     await legacyGuard.close();
     await new Promise((resolve) => setTimeout(resolve, 10));
     await legacyGuard.close();
-    expect(settled[0]).toMatchObject({ inputTokens: 1200, cachedInputTokens: 200, outputTokens: 40, reasoningTokens: 10 });
+    expect(settled[0]).toMatchObject({
+      inputTokens: 1200,
+      cachedInputTokens: 200,
+      outputTokens: 40,
+      reasoningTokens: 10,
+    });
     expect(settled[0]!.costNanoUsd).toBe(expectedCost(prices["gemini-2.5-flash"], usage, false));
   });
 

@@ -1,4 +1,19 @@
-export { guardedClient } from "./guard/guarded-client";
+export { BlockedError } from "./errors/blocked-error";
+export { BrowserEnvironmentError } from "./errors/browser-environment-error";
+export { ConfigurationError } from "./errors/configuration-error";
+export type { LimitExceededCode, LimitExceededDetails } from "./errors/limit-exceeded-error";
+export { LimitExceededError } from "./errors/limit-exceeded-error";
+export { LoopDetectedError } from "./errors/loop-detected-error";
+export { StoreUnavailableError } from "./errors/store-unavailable-error";
+export { SubjectScopeMissingError } from "./errors/subject-scope-missing-error";
+export type { TollgateErrorCode } from "./errors/tollgate-error";
+export { TollgateError } from "./errors/tollgate-error";
+export { UnguardedOperationError } from "./errors/unguarded-operation-error";
+export { UnknownModelError } from "./errors/unknown-model-error";
+export { isBrowserEnvironment } from "./guard/browser-environment";
+export type { CheckRequest, CheckResult, ForOptions } from "./guard/gatekeeper";
+export type { CallEstimate, GuardEvent } from "./guard/guard-event";
+export type { GuardedClientOptions, ProviderClients, UnknownModelPolicy } from "./guard/guard-options";
 export type {
   BlockedSubject,
   BlockOptions,
@@ -6,11 +21,7 @@ export type {
   UsageOptions,
   UsageSummary,
 } from "./guard/guarded-client";
-export type { CheckRequest, CheckResult, ForOptions } from "./guard/gatekeeper";
-export type { GuardedClientOptions, ProviderClients, UnknownModelPolicy } from "./guard/guard-options";
-export type { CallEstimate, GuardEvent } from "./guard/guard-event";
-export { isBrowserEnvironment } from "./guard/browser-environment";
-
+export { guardedClient } from "./guard/guarded-client";
 export type {
   CalendarPeriod,
   ConcurrencyLimit,
@@ -23,9 +34,11 @@ export type {
   SubjectScope,
 } from "./limits/limit-config";
 export type { Subject } from "./limits/subject";
-
-export { createMemoryStore } from "./store/memory-store";
+export { costNanoUsd, formatUsd, NANO_USD_PER_USD, worstCaseCostNanoUsd } from "./pricing/cost";
+export { findPrice } from "./pricing/find-price";
+export type { ModelPrice, PriceOverride, PriceResolver, PriceTier } from "./pricing/model-price";
 export type { MemoryStoreOptions } from "./store/memory-store";
+export { createMemoryStore } from "./store/memory-store";
 export type {
   AdmitRequest,
   AdmitResult,
@@ -39,23 +52,5 @@ export type {
   UsageRecord,
   UsageRow,
 } from "./store/store";
-
-export { findPrice } from "./pricing/find-price";
-export { costNanoUsd, formatUsd, NANO_USD_PER_USD, worstCaseCostNanoUsd } from "./pricing/cost";
-export type { ModelPrice, PriceOverride, PriceResolver, PriceTier } from "./pricing/model-price";
-
 export type { OperationKind } from "./usage/operation";
 export type { ProviderName, TokenUsage } from "./usage/token-usage";
-
-export { BlockedError } from "./errors/blocked-error";
-export { BrowserEnvironmentError } from "./errors/browser-environment-error";
-export { ConfigurationError } from "./errors/configuration-error";
-export { LimitExceededError } from "./errors/limit-exceeded-error";
-export type { LimitExceededCode, LimitExceededDetails } from "./errors/limit-exceeded-error";
-export { LoopDetectedError } from "./errors/loop-detected-error";
-export { StoreUnavailableError } from "./errors/store-unavailable-error";
-export { SubjectScopeMissingError } from "./errors/subject-scope-missing-error";
-export { TollgateError } from "./errors/tollgate-error";
-export type { TollgateErrorCode } from "./errors/tollgate-error";
-export { UnguardedOperationError } from "./errors/unguarded-operation-error";
-export { UnknownModelError } from "./errors/unknown-model-error";

@@ -35,9 +35,6 @@ export class TollgateError extends Error {
 }
 
 /** Builds `isInstance` for a subclass: the base marker plus one of the subclass's codes. */
-export function hasCode<T extends TollgateError>(
-  error: unknown,
-  codes: readonly TollgateErrorCode[],
-): error is T {
+export function hasCode<T extends TollgateError>(error: unknown, codes: readonly TollgateErrorCode[]): error is T {
   return TollgateError.isInstance(error) && codes.includes(error.code);
 }

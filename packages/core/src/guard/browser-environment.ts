@@ -9,13 +9,20 @@ const message =
  * edge workers are not `DedicatedWorkerGlobalScope`s.
  */
 export function isBrowserEnvironment(): boolean {
-  const scope = globalThis as { window?: unknown; document?: unknown; WorkerGlobalScope?: unknown; importScripts?: unknown };
+  const scope = globalThis as {
+    window?: unknown;
+    document?: unknown;
+    WorkerGlobalScope?: unknown;
+    importScripts?: unknown;
+  };
   if (typeof scope.window === "object" && scope.window !== null && typeof scope.document === "object") return true;
   const constructorName = (globalThis as { constructor?: { name?: string } }).constructor?.name;
   return (
     typeof scope.WorkerGlobalScope === "function" &&
     typeof scope.importScripts === "function" &&
-    (constructorName === "DedicatedWorkerGlobalScope" || constructorName === "SharedWorkerGlobalScope" || constructorName === "ServiceWorkerGlobalScope")
+    (constructorName === "DedicatedWorkerGlobalScope" ||
+      constructorName === "SharedWorkerGlobalScope" ||
+      constructorName === "ServiceWorkerGlobalScope")
   );
 }
 

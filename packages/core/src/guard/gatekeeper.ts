@@ -1,12 +1,17 @@
 import { BlockedError } from "../errors/blocked-error";
-import { LimitExceededError, type LimitExceededCode } from "../errors/limit-exceeded-error";
+import { type LimitExceededCode, LimitExceededError } from "../errors/limit-exceeded-error";
 import { StoreUnavailableError } from "../errors/store-unavailable-error";
 import { TollgateError } from "../errors/tollgate-error";
 import { UnknownModelError } from "../errors/unknown-model-error";
-import type { InputEstimator } from "../estimation/input-estimator";
 import { PeriodWindowCache } from "../limits/calendar-period";
 import { type CompiledLimit, toDisplayUnits } from "../limits/compile-limits";
-import { applicableLimits, blockKeys, type MeasureAmounts, type PlannedCharge, planCharges } from "../limits/plan-charges";
+import {
+  applicableLimits,
+  blockKeys,
+  type MeasureAmounts,
+  type PlannedCharge,
+  planCharges,
+} from "../limits/plan-charges";
 import type { Subject } from "../limits/subject";
 import { costNanoUsd, worstCaseCostNanoUsd } from "../pricing/cost";
 import { findPrice } from "../pricing/find-price";
@@ -18,6 +23,7 @@ import type { UsageReading } from "../usage/usage-reader";
 import { createCallId } from "./call-id";
 import type { CallEstimate, GuardEvent } from "./guard-event";
 import type { ResolvedOptions } from "./guard-options";
+import type { InputEstimator } from "./input-estimator";
 
 export interface CheckRequest {
   provider?: ProviderName;
@@ -63,6 +69,8 @@ export interface AdmittedCall {
   id: string;
   request: CallRequest;
   estimate: CallEstimate;
+  /** The input estimate before the provider's safety factor, for calibration. */
+  rawInputTokens: number;
   price: ModelPrice | undefined;
   planned: PlannedCharge[];
   /** `false` when the store was down and `onStoreError: "allow"` let the call through unreserved. */
@@ -123,7 +131,12 @@ export class Gatekeeper {
     try {
       const limits = applicableLimits(this.limits, request.subject, request.model);
       const price = this.priceFor(request, limits);
-      const inputTokens = await this.estimator.estimate(request.provider, request.operation, request.model, request.params);
+      const { inputTokens, rawTokens } = await this.estimator.estimate(
+        request.provider,
+        request.operation,
+        request.model,
+        request.params,
+      );
       const outputTokens = request.outputCap;
       const estimate: CallEstimate = {
         inputTokens,
@@ -151,7 +164,7 @@ export class Gatekeeper {
         );
         if (result === undefined) {
           this.emit({ type: "call.unmetered", reason: "store-unavailable", ...facts, subject: request.subject });
-          return this.admitted(id, request, estimate, price, planned, false);
+          return this.admitted(id, request, estimate, rawTokens, price, planned, false);
         }
         if (result.admitted) {
           for (const index of result.shadowRefusals) {
@@ -165,7 +178,7 @@ export class Gatekeeper {
               subject: request.subject,
             });
           }
-          const call = this.admitted(id, request, estimate, price, planned, true);
+          const call = this.admitted(id, request, estimate, rawTokens, price, planned, true);
           this.emit({
             type: "call.admitted",
             estimate,
@@ -181,7 +194,8 @@ export class Gatekeeper {
         await sleep(waitMs);
       }
     } catch (error) {
-      if (TollgateError.isInstance(error)) this.emit({ type: "call.refused", error, ...facts, subject: request.subject });
+      if (TollgateError.isInstance(error))
+        this.emit({ type: "call.refused", error, ...facts, subject: request.subject });
       throw error;
     }
   }
@@ -190,13 +204,18 @@ export class Gatekeeper {
   async check(subject: Subject, request: CheckRequest = {}): Promise<CheckResult> {
     const model = request.model ?? "";
     const limits = applicableLimits(
-      request.model === undefined ? this.limits.filter((limit) => limit.scope === "global" || subject[limit.scope] !== undefined) : this.limits,
+      request.model === undefined
+        ? this.limits.filter((limit) => limit.scope === "global" || subject[limit.scope] !== undefined)
+        : this.limits,
       subject,
       model,
     );
     const inputTokens = request.inputTokens ?? 1;
     const outputTokens = request.outputTokens ?? 0;
-    const price = request.provider === undefined || request.model === undefined ? undefined : findPrice(request.provider, request.model, this.priceLookup);
+    const price =
+      request.provider === undefined || request.model === undefined
+        ? undefined
+        : findPrice(request.provider, request.model, this.priceLookup);
     const amounts: MeasureAmounts = {
       requests: 1,
       tokens: inputTokens + outputTokens,
@@ -232,7 +251,9 @@ export class Gatekeeper {
       reason: "limit",
       limitId: plan.limit.id,
       retryAfterMs: result.refusal.retryAfterMs,
-      remaining: { [plan.limit.id]: toDisplayUnits(plan.limit, Math.max(0, plan.charge.capacity - result.refusal.used)) },
+      remaining: {
+        [plan.limit.id]: toDisplayUnits(plan.limit, Math.max(0, plan.charge.capacity - result.refusal.used)),
+      },
     };
   }
 
@@ -254,29 +275,28 @@ export class Gatekeeper {
 
   private async settleNow(call: AdmittedCall, outcome: CallOutcome): Promise<void> {
     const { usage, estimated, status } = settledUsage(call, outcome);
-    if (outcome.kind === "completed" && outcome.reading.final && usage.inputTokens !== undefined && this.options.calibrate) {
-      this.estimator.observe(call.request.provider, call.request.model, call.request.params, usage.inputTokens);
+    if (
+      outcome.kind === "completed" &&
+      outcome.reading.final &&
+      usage.inputTokens !== undefined &&
+      this.options.calibrate
+    ) {
+      this.estimator.observe(call.request.provider, call.request.model, call.rawInputTokens, usage.inputTokens);
     }
     const inputTokens = usage.inputTokens ?? 0;
     const outputTokens = usage.outputTokens ?? 0;
     const cost = call.price === undefined ? 0 : costNanoUsd(call.price, usage).costNanoUsd;
     if (call.reserved) {
-      const amounts = call.planned.map((plan) => {
-        switch (plan.limit.measure) {
-          case "requests":
-            return 1;
-          case "tokens":
-            return inputTokens + outputTokens;
-          case "inputTokens":
-            return inputTokens;
-          case "outputTokens":
-            return outputTokens;
-          case "usd":
-            return cost;
-          case "concurrent":
-            return 0;
-        }
-      });
+      // A provider error still counts as a request; a concurrency slot is released whatever its amount.
+      const actual = {
+        requests: 1,
+        tokens: inputTokens + outputTokens,
+        inputTokens,
+        outputTokens,
+        usd: cost,
+        concurrent: 0,
+      };
+      const amounts = call.planned.map((plan) => actual[plan.limit.measure]);
       await this.storeCall("settle", () => this.store.settle({ reservationId: call.id, amounts }));
     }
     const subject = call.request.subject;
@@ -317,6 +337,7 @@ export class Gatekeeper {
     id: string,
     request: CallRequest,
     estimate: CallEstimate,
+    rawInputTokens: number,
     price: ModelPrice | undefined,
     planned: PlannedCharge[],
     reserved: boolean,
@@ -325,6 +346,7 @@ export class Gatekeeper {
       id,
       request,
       estimate,
+      rawInputTokens,
       price,
       planned,
       reserved,
@@ -334,9 +356,12 @@ export class Gatekeeper {
     };
     if (reserved) {
       // Renew the lease while the call runs, so only a crashed process loses its slots after `leaseMs`.
-      const timer = setInterval(() => {
-        void this.storeCall("extend-lease", () => this.store.extendLease(id, this.options.leaseMs));
-      }, Math.max(1_000, Math.floor(this.options.leaseMs / 2)));
+      const timer = setInterval(
+        () => {
+          void this.storeCall("extend-lease", () => this.store.extendLease(id, this.options.leaseMs));
+        },
+        Math.max(1_000, Math.floor(this.options.leaseMs / 2)),
+      );
       timer.unref?.();
       call.leaseTimer = timer;
     }
@@ -394,7 +419,6 @@ export class Gatekeeper {
   }
 }
 
-
 function refusalError(
   result: Extract<AdmitResult, { admitted: false }>,
   planned: readonly PlannedCharge[],
@@ -437,7 +461,8 @@ function settledUsage(
   call: AdmittedCall,
   outcome: CallOutcome,
 ): { usage: TokenUsage; estimated: boolean; status: UsageRecord["status"] } {
-  if (outcome.kind === "failed") return { usage: { inputTokens: 0, outputTokens: 0 }, estimated: false, status: "error" };
+  if (outcome.kind === "failed")
+    return { usage: { inputTokens: 0, outputTokens: 0 }, estimated: false, status: "error" };
   const reading = outcome.reading;
   const seen = reading.usage;
   const status = outcome.kind === "aborted" ? "aborted" : "ok";

@@ -58,16 +58,25 @@ export function guardGenAIClient<Client extends object>(client: Client, context:
     const guardedModule = Object.create(module) as Record<string, unknown>;
     for (const name of methodNames(module)) {
       if (name === "constructor" || name === "get" || name === "list" || name === "delete") continue;
-      guardedModule[name] = refusedMethod(`google:${moduleName}.${name}`, context, (module as Record<string, AsyncMethod>)[name]);
+      guardedModule[name] = refusedMethod(
+        `google:${moduleName}.${name}`,
+        context,
+        (module as Record<string, AsyncMethod>)[name],
+      );
     }
-    (clone as unknown as Record<string, unknown>)[moduleName] = guardedModule;
+    // Some modules are lazy getters on the prototype (`interactions`): shadow them with an own property.
+    Object.defineProperty(clone, moduleName, { value: guardedModule, configurable: true, enumerable: true });
   }
   return clone as unknown as Client;
 }
 
 function methodNames(object: object): string[] {
   const names = new Set<string>();
-  for (let node: object | null = object; node !== null && node !== Object.prototype; node = Object.getPrototypeOf(node)) {
+  for (
+    let node: object | null = object;
+    node !== null && node !== Object.prototype;
+    node = Object.getPrototypeOf(node)
+  ) {
     for (const name of Object.getOwnPropertyNames(node)) {
       if (typeof (object as Record<string, unknown>)[name] === "function") names.add(name);
     }

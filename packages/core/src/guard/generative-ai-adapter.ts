@@ -1,6 +1,6 @@
 import { readOutputCap, withOutputCap } from "../estimation/output-cap";
-import type { OperationKind } from "../usage/operation";
 import { googleEmbedContentUsageReader, googleGenerateContentUsageReader } from "../usage/google-usage";
+import type { OperationKind } from "../usage/operation";
 import type { UsageReading } from "../usage/usage-reader";
 import type { AdmittedCall } from "./gatekeeper";
 import { type AdapterContext, isAbortError } from "./pending-calls";
@@ -9,7 +9,11 @@ type Method = (this: unknown, ...args: unknown[]) => Promise<unknown>;
 
 interface LegacyClient {
   getGenerativeModel(modelParams: unknown, requestOptions?: unknown): LegacyModel;
-  getGenerativeModelFromCachedContent(cachedContent: unknown, modelParams?: unknown, requestOptions?: unknown): LegacyModel;
+  getGenerativeModelFromCachedContent(
+    cachedContent: unknown,
+    modelParams?: unknown,
+    requestOptions?: unknown,
+  ): LegacyModel;
 }
 
 interface LegacyModel {
@@ -42,13 +46,26 @@ function guardModel(model: LegacyModel, context: AdapterContext): LegacyModel {
   const guarded = Object.create(model) as LegacyModel & Record<string, unknown>;
   const methods = model as unknown as Record<string, Method>;
   guarded.generateContent = guardedCall(methods.generateContent!, model, "google.generateContent", false, context);
-  guarded.generateContentStream = guardedCall(methods.generateContentStream!, model, "google.generateContent", true, context);
+  guarded.generateContentStream = guardedCall(
+    methods.generateContentStream!,
+    model,
+    "google.generateContent",
+    true,
+    context,
+  );
   guarded.embedContent = guardedCall(methods.embedContent!, model, "google.embedContent", false, context);
   guarded.batchEmbedContents = guardedCall(methods.batchEmbedContents!, model, "google.embedContent", false, context);
   guarded.startChat = (params?: unknown) => {
     const session = model.startChat(params) as Record<string, Method>;
     const guardedSession = Object.create(session) as Record<string, unknown>;
-    guardedSession.sendMessage = guardedCall(session.sendMessage!, model, "google.generateContent", false, context, session);
+    guardedSession.sendMessage = guardedCall(
+      session.sendMessage!,
+      model,
+      "google.generateContent",
+      false,
+      context,
+      session,
+    );
     guardedSession.sendMessageStream = guardedCall(
       session.sendMessageStream!,
       model,

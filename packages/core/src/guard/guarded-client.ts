@@ -1,11 +1,12 @@
 import { ConfigurationError } from "../errors/configuration-error";
 import { compileLimits } from "../limits/compile-limits";
+import { subjectScopes } from "../limits/limit-config";
 import { blockKeys } from "../limits/plan-charges";
 import type { Subject } from "../limits/subject";
-import { subjectScopes } from "../limits/limit-config";
 import { createMemoryStore } from "../store/memory-store";
 import type { BlockEntry, TollgateStore, UsageGroupKey, UsageRow } from "../store/store";
 import { assertServerEnvironment } from "./browser-environment";
+import { checkSubject } from "./check-subject";
 import { type CheckRequest, type CheckResult, type ForOptions, Gatekeeper } from "./gatekeeper";
 import { guardGenAIClient } from "./genai-adapter";
 import { guardGenerativeAIClient } from "./generative-ai-adapter";
@@ -13,7 +14,6 @@ import { type GuardedClientOptions, type ProviderClients, resolveOptions } from 
 import { InputEstimator } from "./input-estimator";
 import { type AdapterContext, PendingCalls } from "./pending-calls";
 import { anthropicSurface, guardStainlessClient, openAISurface } from "./stainless-adapter";
-import { checkSubject } from "./check-subject";
 
 export interface UsageOptions {
   /** Start of the range (inclusive). Default: 30 days ago. */
@@ -55,7 +55,6 @@ export interface Guard<Providers extends ProviderClients> {
   /** Waits for pending settlements and records. Does not close the SDK clients or a store you passed in. */
   close(): Promise<void>;
 }
-
 
 /**
  * Creates a guard around your provider SDK clients. Every paid call through `guard.for(subject)` is admitted
@@ -103,7 +102,8 @@ export function guardedClient<const Providers extends ProviderClients>(
       checkSubject(subject);
       const context: AdapterContext = { gatekeeper, options: resolved, calls, subject: { ...subject }, forOptions };
       const guarded: ProviderClients = {};
-      if (providers.openai !== undefined) guarded.openai = guardStainlessClient(providers.openai, openAISurface, context);
+      if (providers.openai !== undefined)
+        guarded.openai = guardStainlessClient(providers.openai, openAISurface, context);
       if (providers.anthropic !== undefined) {
         guarded.anthropic = guardStainlessClient(providers.anthropic, anthropicSurface, context);
       }

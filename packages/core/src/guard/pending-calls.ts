@@ -1,7 +1,7 @@
+import type { Subject } from "../limits/subject";
 import type { ProviderName } from "../usage/token-usage";
 import type { AdmittedCall, CallOutcome, CallRequest, ForOptions, Gatekeeper } from "./gatekeeper";
 import type { ResolvedOptions } from "./guard-options";
-import type { Subject } from "../limits/subject";
 import { MeteredCall } from "./transport-tap";
 
 /** What an SDK adapter needs from its guard to wrap one client for one subject. */

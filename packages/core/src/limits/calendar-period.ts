@@ -57,7 +57,7 @@ function zoneOffsetMs(epochMs: number, timeZone: string): number {
     parts.minute ?? 0,
     parts.second ?? 0,
   );
-  return asUtc - (epochMs - (epochMs % 1000 + 1000) % 1000);
+  return asUtc - (epochMs - (((epochMs % 1000) + 1000) % 1000));
 }
 
 function localDate(epochMs: number, timeZone: string): LocalDate {

@@ -30,7 +30,9 @@ interface LimitCommon {
   enforce?: boolean;
 }
 
-type MeasureAmount = { [M in CountedMeasure]: { [K in M]: number } & { [K in Exclude<LimitMeasure, M>]?: never } }[CountedMeasure];
+type MeasureAmount = {
+  [M in CountedMeasure]: { [K in M]: number } & { [K in Exclude<LimitMeasure, M>]?: never };
+}[CountedMeasure];
 
 interface RollingWindow {
   /** Rolling window length. No burst at window edges: see the README on sliding windows. */

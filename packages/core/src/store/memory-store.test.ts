@@ -50,7 +50,12 @@ describe("memory store", () => {
     const times: number[] = [];
     // Two requests a second for three minutes against 10 per minute.
     for (let step = 0; step < 360; step++) {
-      const result = await store.admit({ reservationId: nextId(), charges: [perMinute("k", 1, 10)], blockKeys: [], leaseMs: 1 });
+      const result = await store.admit({
+        reservationId: nextId(),
+        charges: [perMinute("k", 1, 10)],
+        blockKeys: [],
+        leaseMs: 1,
+      });
       if (result.admitted) {
         admitted++;
         times.push(clock.now());
@@ -74,7 +79,12 @@ describe("memory store", () => {
     await store.settle({ reservationId: first, amounts: [2] });
     let admittedInNewWindow = 0;
     for (let call = 0; call < 3; call++) {
-      const result = await store.admit({ reservationId: nextId(), charges: [perMinute("t", 5, 10)], blockKeys: [], leaseMs: 1 });
+      const result = await store.admit({
+        reservationId: nextId(),
+        charges: [perMinute("t", 5, 10)],
+        blockKeys: [],
+        leaseMs: 1,
+      });
       if (result.admitted) admittedInNewWindow += 5;
     }
     // The late refund of 8 freed nothing: the new window holds exactly its capacity.
@@ -87,7 +97,12 @@ describe("memory store", () => {
     await store.admit({ reservationId: id, charges: [perMinute("i", 10, 10)], blockKeys: [], leaseMs: 60_000 });
     await store.settle({ reservationId: id, amounts: [4] });
     await store.settle({ reservationId: id, amounts: [0] });
-    const refused = await store.admit({ reservationId: nextId(), charges: [perMinute("i", 7, 10)], blockKeys: [], leaseMs: 1 });
+    const refused = await store.admit({
+      reservationId: nextId(),
+      charges: [perMinute("i", 7, 10)],
+      blockKeys: [],
+      leaseMs: 1,
+    });
     expect(refused).toMatchObject({ admitted: false, refusal: { used: 4 } });
   });
 
@@ -95,11 +110,15 @@ describe("memory store", () => {
     const clock = fakeClock();
     const store = createMemoryStore({ clock: clock.now });
     const slot: CounterCharge = { key: "c", amount: 1, capacity: 1, enforce: true, window: { kind: "concurrency" } };
-    expect((await store.admit({ reservationId: nextId(), charges: [slot], blockKeys: [], leaseMs: 5_000 })).admitted).toBe(true);
+    expect(
+      (await store.admit({ reservationId: nextId(), charges: [slot], blockKeys: [], leaseMs: 5_000 })).admitted,
+    ).toBe(true);
     const busy = await store.admit({ reservationId: nextId(), charges: [slot], blockKeys: [], leaseMs: 5_000 });
     expect(busy).toMatchObject({ admitted: false, refusal: { retryAfterMs: 5_000 } });
     clock.advance(5_000);
-    expect((await store.admit({ reservationId: nextId(), charges: [slot], blockKeys: [], leaseMs: 5_000 })).admitted).toBe(true);
+    expect(
+      (await store.admit({ reservationId: nextId(), charges: [slot], blockKeys: [], leaseMs: 5_000 })).admitted,
+    ).toBe(true);
   });
 
   it("resets a fixed period at its end and never refunds into the next period", async () => {
@@ -115,25 +134,36 @@ describe("memory store", () => {
     });
     const id = nextId();
     await store.admit({ reservationId: id, charges: [daily("d|day1", 10)], blockKeys: [], leaseMs: 60_000 });
-    const refused = await store.admit({ reservationId: nextId(), charges: [daily("d|day1", 1)], blockKeys: [], leaseMs: 1 });
+    const refused = await store.admit({
+      reservationId: nextId(),
+      charges: [daily("d|day1", 1)],
+      blockKeys: [],
+      leaseMs: 1,
+    });
     expect(refused).toMatchObject({ admitted: false, refusal: { retryAfterMs: 1_000 } });
     clock.advance(1_000);
     await store.settle({ reservationId: id, amounts: [0] });
-    expect((await store.admit({ reservationId: nextId(), charges: [daily("d|day1", 1)], blockKeys: [], leaseMs: 1 })).admitted).toBe(
-      true,
-    );
+    expect(
+      (await store.admit({ reservationId: nextId(), charges: [daily("d|day1", 1)], blockKeys: [], leaseMs: 1 }))
+        .admitted,
+    ).toBe(true);
   });
 
   it("refuses blocked subjects and lifts a block when its TTL ends", async () => {
     const clock = fakeClock();
     const store = createMemoryStore({ clock: clock.now });
     await store.block({ key: "block|user:u1", reason: "abuse", until: clock.now() + 1_000, createdAt: clock.now() });
-    const refused = await store.admit({ reservationId: nextId(), charges: [], blockKeys: ["block|user:u1"], leaseMs: 1 });
+    const refused = await store.admit({
+      reservationId: nextId(),
+      charges: [],
+      blockKeys: ["block|user:u1"],
+      leaseMs: 1,
+    });
     expect(refused).toMatchObject({ admitted: false, refusal: { kind: "blocked", entry: { reason: "abuse" } } });
     clock.advance(1_000);
-    expect((await store.admit({ reservationId: nextId(), charges: [], blockKeys: ["block|user:u1"], leaseMs: 1 })).admitted).toBe(
-      true,
-    );
+    expect(
+      (await store.admit({ reservationId: nextId(), charges: [], blockKeys: ["block|user:u1"], leaseMs: 1 })).admitted,
+    ).toBe(true);
     expect(await store.listBlocked()).toEqual([]);
   });
 
