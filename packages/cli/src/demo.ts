@@ -105,7 +105,6 @@ export async function runDemo(write: (line: string) => void = (line) => process.
           messages: [{ role: "user", content: "spam" }],
         }),
     ),
-    true,
   );
   const heavy = guard.for({ user: "heavy-user", ip: "192.0.2.10" });
   await scene(
