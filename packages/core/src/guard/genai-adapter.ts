@@ -108,6 +108,8 @@ function guardedMethod(
     if (outputCap === undefined) {
       outputCap = context.options.defaultMaxOutputTokens;
       params = withOutputCap(operation, params, outputCap) as Record<string, unknown>;
+      // Re-read: a request for several choices (`n`, `candidateCount`) may produce the cap once per choice.
+      outputCap = readOutputCap(operation, params) ?? outputCap;
     }
     const callId = createCallId();
     const pending = context.calls.open(

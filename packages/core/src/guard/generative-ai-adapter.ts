@@ -79,11 +79,21 @@ function guardModel(model: LegacyModel, context: AdapterContext): LegacyModel {
   return guarded;
 }
 
-/** The request in the REST shape the estimator reads: `{ contents, systemInstruction, generationConfig, … }`. */
+/**
+ * The request in the REST shape the estimator reads, with what the model adds to every request (its system
+ * instruction, tools and cached content), as the SDK itself merges them.
+ */
 function restRequest(request: unknown, model: LegacyModel): Record<string, unknown> {
   const base =
     typeof request === "string" || Array.isArray(request) ? { contents: request } : { ...(request as object) };
-  return { generationConfig: model.generationConfig, ...base } as Record<string, unknown>;
+  const defaults = model as unknown as Record<string, unknown>;
+  return {
+    systemInstruction: defaults.systemInstruction,
+    tools: defaults.tools,
+    toolConfig: defaults.toolConfig,
+    cachedContent: defaults.cachedContent,
+    ...base,
+  };
 }
 
 function guardedCall(
@@ -95,13 +105,14 @@ function guardedCall(
   target: object = model,
 ): Method {
   return async (request: unknown, ...rest: unknown[]) => {
-    let params = restRequest(request, model);
-    let outputCap = readOutputCap(operation, params);
+    const params = restRequest(request, model);
+    let outputCap = readOutputCap(operation, params, model.generationConfig);
     let sent = request;
     if (outputCap === undefined) {
       outputCap = context.options.defaultMaxOutputTokens;
-      params = withOutputCap(operation, params, outputCap) as Record<string, unknown>;
-      sent = params;
+      // The SDK replaces the model's generationConfig by a request's, so the cap is merged into whichever applies.
+      sent = withOutputCap(operation, request, outputCap, model.generationConfig);
+      outputCap = readOutputCap(operation, sent, model.generationConfig) ?? outputCap;
     }
     const call = await context.gatekeeper.admit({
       provider: "google",

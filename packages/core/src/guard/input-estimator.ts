@@ -1,10 +1,10 @@
 import { TokenCalibration } from "../estimation/calibration";
-import { estimateRawInputTokens } from "../estimation/input-estimate";
+import { estimateInputTokens } from "../estimation/input-estimate";
 import type { OperationKind } from "../usage/operation";
 import type { ProviderName } from "../usage/token-usage";
 import type { ResolvedOptions } from "./guard-options";
 
-/** The input side of an estimate: the raw count and the reserved count (raw × the provider's factor). */
+/** The input side of an estimate: the count to reserve, and the raw count calibration may learn from (0: none). */
 export interface InputEstimate {
   rawTokens: number;
   inputTokens: number;
@@ -16,8 +16,11 @@ export interface InputEstimate {
  */
 export class InputEstimator {
   private readonly calibration = new TokenCalibration();
+  private readonly factors: Partial<Record<ProviderName, number>>;
 
-  constructor(private readonly options: Pick<ResolvedOptions, "anthropicFactor" | "googleFactor" | "calibrate">) {}
+  constructor(private readonly options: Pick<ResolvedOptions, "anthropicFactor" | "googleFactor" | "calibrate">) {
+    this.factors = { anthropic: options.anthropicFactor, google: options.googleFactor };
+  }
 
   async estimate(
     provider: ProviderName,
@@ -25,16 +28,18 @@ export class InputEstimator {
     model: string,
     params: unknown,
   ): Promise<InputEstimate> {
-    const rawTokens = await estimateRawInputTokens(provider, operation, model, params);
-    if (provider === "openai") return { rawTokens, inputTokens: rawTokens };
-    const fallback = provider === "anthropic" ? this.options.anthropicFactor : this.options.googleFactor;
-    const factor = this.options.calibrate ? this.calibration.factor(provider, model, fallback) : fallback;
-    return { rawTokens, inputTokens: Math.ceil(rawTokens * factor) };
+    const estimate = await estimateInputTokens(operation, params, {
+      model,
+      factors: this.factors,
+      ...(this.options.calibrate ? { calibration: this.calibration } : {}),
+    });
+    // Byte-bound estimates and requests with input the estimate cannot see must not teach the calibration.
+    const learnable = provider !== "openai" && estimate.calibratable;
+    return { inputTokens: estimate.inputTokens, rawTokens: learnable ? estimate.rawTokens : 0 };
   }
 
   observe(provider: ProviderName, model: string, rawTokens: number, actualInputTokens: number): void {
-    if (provider !== "openai" && this.options.calibrate) {
+    if (this.options.calibrate && rawTokens > 0)
       this.calibration.observe(provider, model, rawTokens, actualInputTokens);
-    }
   }
 }

@@ -124,6 +124,8 @@ function patchCreate(resource: Record<string, unknown>, operation: OperationKind
     if (outputCap === undefined) {
       outputCap = context.options.defaultMaxOutputTokens;
       params = withOutputCap(operation, params, outputCap) as Record<string, unknown>;
+      // Re-read: a request for several choices (`n`, `candidateCount`) may produce the cap once per choice.
+      outputCap = readOutputCap(operation, params) ?? outputCap;
     }
     // Chat streams report usage only when asked; ask on the caller's behalf and hide the extra chunk from them.
     let hideUsageChunk = false;
