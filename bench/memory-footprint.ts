@@ -15,8 +15,20 @@ async function footprint(subjects: number): Promise<number> {
       blockKeys: ["block|global", `block|user:${user}`],
       leaseMs: 60_000,
       charges: [
-        { key: `rpm|user:${user}`, amount: 1, capacity: 20, enforce: true, window: { kind: "sliding", windowMs: 60_000, slots: 20 } },
-        { key: `daily|user:${user}|2026-11-28`, amount: 900, capacity: 100_000, enforce: true, window: { kind: "fixed", endsAt } },
+        {
+          key: `rpm|user:${user}`,
+          amount: 1,
+          capacity: 20,
+          enforce: true,
+          window: { kind: "sliding", windowMs: 60_000, slots: 20 },
+        },
+        {
+          key: `daily|user:${user}|2026-11-28`,
+          amount: 900,
+          capacity: 100_000,
+          enforce: true,
+          window: { kind: "fixed", endsAt },
+        },
         { key: `parallel|user:${user}`, amount: 1, capacity: 2, enforce: true, window: { kind: "concurrency" } },
       ],
     });
