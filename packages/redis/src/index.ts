@@ -1,1 +1,2 @@
-export const version = "0.1.0";
+export type { RedisStoreOptions } from "./redis-store";
+export { createRedisStore } from "./redis-store";

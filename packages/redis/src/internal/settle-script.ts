@@ -1,0 +1,49 @@
+import type { SettleRequest } from "@tollgate/core";
+import type { ScriptCall } from "./admit-script";
+import type { KeyLayout } from "./key-layout";
+import { nonNegativeInteger } from "./numbers";
+
+/**
+ * Replaces a reservation by the true amounts, once: the record is deleted, so a second settle finds nothing.
+ * Deltas land only in the slot or period the charge went to, and only while it still exists (no refund crosses a
+ * rollover, no key is recreated without its TTL); counters never go below zero. Concurrency is always released.
+ *
+ * KEYS: reservation record. ARGV: reservationId, then the true amount of each charge (missing = as reserved).
+ * The counter keys come from the record. They were passed as KEYS at admission and share the store's hash tag,
+ * so they live in the record's slot. Reply: 1 when a reservation was settled, 0 when none was found.
+ */
+export const settleLua = `
+local raw = redis.call('GET', KEYS[1])
+if not raw then return 0 end
+redis.call('DEL', KEYS[1])
+local reservation = cjson.decode(raw)
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local amountCount = #ARGV - 1
+for index, charge in ipairs(reservation.c) do
+  local key = charge.k
+  if charge.t == 'c' then
+    redis.call('ZREM', key, ARGV[1])
+  elseif index <= amountCount then
+    local delta = tonumber(ARGV[1 + index]) - tonumber(charge.a)
+    if delta ~= 0 then
+      if charge.t == 'f' then
+        if now < tonumber(charge.e) and redis.call('EXISTS', key) == 1 then
+          if redis.call('INCRBY', key, delta) < 0 then redis.call('SET', key, '0', 'KEEPTTL') end
+        end
+      else
+        local first = math.floor(now / tonumber(charge.m)) - tonumber(charge.n)
+        if tonumber(charge.i) >= first and redis.call('HEXISTS', key, charge.i) == 1 then
+          if redis.call('HINCRBY', key, charge.i, delta) < 0 then redis.call('HSET', key, charge.i, '0') end
+        end
+      end
+    end
+  end
+end
+return 1
+`;
+
+export function settleCall(layout: KeyLayout, request: SettleRequest): ScriptCall {
+  const amounts = request.amounts.map((amount, index) => String(nonNegativeInteger(amount, `amounts[${index}]`)));
+  return { keys: [layout.reservation(request.reservationId)], arguments: [request.reservationId, ...amounts] };
+}
