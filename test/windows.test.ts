@@ -76,7 +76,11 @@ describe("windows and periods with a fake clock", () => {
     const ai = guard.for({ user: "u" });
     // Reserved ~1 000 tokens before midnight; the stream is read after midnight and uses far fewer.
     fake.addRule({ usage: { inputTokens: 10, outputTokens: 10 } });
-    const stream = await ai.openai.chat.completions.create({ ...chat, max_tokens: undefined, stream: true });
+    const stream = await ai.openai.chat.completions.create({
+      model: chat.model,
+      messages: chat.messages,
+      stream: true,
+    });
     clock.set("2026-11-29T00:00:01Z");
     for await (const _chunk of stream) {
       // drain: settles now, in the new day, with a refund of ~980 tokens for yesterday

@@ -63,7 +63,7 @@ export interface Guard<Providers extends ProviderClients> {
  * @throws ConfigurationError naming the first invalid option.
  * @throws BrowserEnvironmentError in a browser.
  */
-export function guardedClient<const Providers extends ProviderClients>(
+export function guardedClient<Providers extends ProviderClients>(
   options: GuardedClientOptions<Providers>,
 ): Guard<Providers> {
   assertServerEnvironment();

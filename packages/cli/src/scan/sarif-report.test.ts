@@ -1,0 +1,62 @@
+import { describe, expect, it } from "vitest";
+import { expectSarifShape, type SarifLog } from "../../test/fixtures/scan/sarif-shape";
+import { keyDetectors } from "./key-patterns";
+import { formatSarifReport, sarifRuleId } from "./sarif-report";
+import type { ScanReport } from "./scan-report";
+
+const report: ScanReport = {
+  findings: [
+    {
+      file: "dist/odd name #1/app?.js",
+      line: 3,
+      column: 7,
+      provider: "google",
+      kind: "api",
+      redacted: "AIza…wxYZ",
+      fingerprint: "0123456789abcdef",
+    },
+    {
+      file: "dist/app.js.map",
+      line: 1,
+      column: 900,
+      provider: "openai",
+      kind: "project",
+      redacted: "sk-proj-…a1B2",
+      fingerprint: "fedcba9876543210",
+      originalSource: { file: "webpack://app/./src/config.ts", line: 12, column: 5 },
+    },
+  ],
+  scannedFiles: 2,
+  scannedBytes: 1000,
+  skippedFiles: [],
+  allowed: 0,
+  elapsedMs: 12,
+};
+
+describe("formatSarifReport", () => {
+  const log = JSON.parse(formatSarifReport(report, { cwd: "/work/my app" })) as SarifLog;
+
+  it("has the SARIF 2.1.0 shape", () => {
+    expectSarifShape(log);
+  });
+
+  it("lists one rule per provider and kind, whether or not it fired", () => {
+    expect(log.runs[0]?.tool.driver.rules.map((rule) => rule.id)).toEqual(
+      keyDetectors.map((detector) => sarifRuleId(detector.provider, detector.kind)),
+    );
+  });
+
+  it("percent-encodes path segments so the URI stays a relative reference", () => {
+    expect(log.runs[0]?.results[0]?.locations[0]?.physicalLocation.artifactLocation.uri).toBe(
+      "dist/odd%20name%20%231/app%3F.js",
+    );
+    expect(log.runs[0]?.originalUriBaseIds?.["%SRCROOT%"]?.uri).toBe("file:///work/my%20app/");
+  });
+
+  it("says where a source-mapped key was written, with only the redacted key in the message", () => {
+    expect(log.runs[0]?.results[1]?.message.text).toBe(
+      "OpenAI project key sk-proj-…a1B2 is in build output. It comes from webpack://app/./src/config.ts line 12 (via the source map).",
+    );
+    expect(log.runs[0]?.results[1]?.partialFingerprints).toEqual({ "tollgateKeyFingerprint/v1": "fedcba9876543210" });
+  });
+});
