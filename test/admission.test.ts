@@ -35,7 +35,7 @@ describe("admission", () => {
     });
     const ai = guard.for({ user: "u1" });
     const results = await Promise.allSettled(
-      Array.from({ length: 200 }, () => ai.openai.chat.completions.create(chat())),
+      Array.from({ length: 200 }, (_, index) => ai.openai.chat.completions.create(chat(`hello ${index}`))),
     );
     const admitted = results.filter((result) => result.status === "fulfilled").length;
     const refused = results.filter(
@@ -64,7 +64,7 @@ describe("admission", () => {
     });
     const ai = guard.for({ user: "u1" });
     const results = await Promise.allSettled(
-      Array.from({ length: 200 }, () => ai.openai.chat.completions.create(chat())),
+      Array.from({ length: 200 }, (_, index) => ai.openai.chat.completions.create(chat(`hello ${index}`))),
     );
     await guard.close();
     const admitted = results.filter((result) => result.status === "fulfilled").length;

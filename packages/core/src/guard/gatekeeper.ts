@@ -1,3 +1,4 @@
+import type { WatchedCharge } from "../detectors/detectors";
 import { BlockedError } from "../errors/blocked-error";
 import { type LimitExceededCode, LimitExceededError } from "../errors/limit-exceeded-error";
 import { StoreUnavailableError } from "../errors/store-unavailable-error";
@@ -24,6 +25,7 @@ import { createCallId } from "./call-id";
 import type { CallEstimate, GuardEvent } from "./guard-event";
 import type { ResolvedOptions } from "./guard-options";
 import type { InputEstimator } from "./input-estimator";
+import type { Watchtower } from "./watchtower";
 
 export interface CheckRequest {
   provider?: ProviderName;
@@ -72,7 +74,9 @@ export interface AdmittedCall {
   /** The input estimate before the provider's safety factor, for calibration. */
   rawInputTokens: number;
   price: ModelPrice | undefined;
-  planned: PlannedCharge[];
+  planned: WatchedCharge[];
+  /** Usage of each charge right after admission (the store's answer), for budget alerts at settlement. */
+  usedAfter: readonly number[];
   /** `false` when the store was down and `onStoreError: "allow"` let the call through unreserved. */
   reserved: boolean;
   admittedAt: number;
@@ -91,6 +95,7 @@ export interface GatekeeperParts {
   limits: readonly CompiledLimit[];
   store: TollgateStore;
   estimator: InputEstimator;
+  watchtower: Watchtower;
   prices: Readonly<Record<string, PriceOverride>> | undefined;
   priceResolver: PriceResolver | undefined;
 }
@@ -107,6 +112,7 @@ export class Gatekeeper {
   private readonly limits: readonly CompiledLimit[];
   private readonly store: TollgateStore;
   private readonly estimator: InputEstimator;
+  private readonly watchtower: Watchtower;
   private readonly periods = new PeriodWindowCache();
   private readonly priceLookup: { overrides?: Readonly<Record<string, PriceOverride>>; resolver?: PriceResolver };
   private readonly pending = new Set<Promise<unknown>>();
@@ -117,6 +123,7 @@ export class Gatekeeper {
     this.limits = parts.limits;
     this.store = parts.store;
     this.estimator = parts.estimator;
+    this.watchtower = parts.watchtower;
     this.priceLookup = {
       ...(parts.prices === undefined ? {} : { overrides: parts.prices }),
       ...(parts.priceResolver === undefined ? {} : { resolver: parts.priceResolver }),
@@ -153,7 +160,10 @@ export class Gatekeeper {
       };
       const startedAt = this.options.clock();
       for (let attempt = 0; ; attempt++) {
-        const planned = planCharges(limits, request.subject, amounts, this.options.clock(), this.periods);
+        const planned: WatchedCharge[] = [
+          ...planCharges(limits, request.subject, amounts, this.options.clock(), this.periods),
+          ...this.watchtower.charges(request.subject, request.model, request.params, amounts),
+        ];
         const result = await this.storeCall("admit", () =>
           this.store.admit({
             reservationId: id,
@@ -164,11 +174,13 @@ export class Gatekeeper {
         );
         if (result === undefined) {
           this.emit({ type: "call.unmetered", reason: "store-unavailable", ...facts, subject: request.subject });
-          return this.admitted(id, request, estimate, rawTokens, price, planned, false);
+          return this.admitted(id, request, estimate, rawTokens, price, planned, [], false);
         }
         if (result.admitted) {
+          this.watchtower.afterAdmit(planned, result.usedAfter);
           for (const index of result.shadowRefusals) {
             const plan = planned[index]!;
+            if (plan.detector !== undefined) continue;
             this.emit({
               type: "limit.shadow-exceeded",
               limitId: plan.limit.id,
@@ -178,7 +190,7 @@ export class Gatekeeper {
               subject: request.subject,
             });
           }
-          const call = this.admitted(id, request, estimate, rawTokens, price, planned, true);
+          const call = this.admitted(id, request, estimate, rawTokens, price, planned, result.usedAfter, true);
           this.emit({
             type: "call.admitted",
             estimate,
@@ -188,6 +200,10 @@ export class Gatekeeper {
           });
           return call;
         }
+        const refusedBy = result.refusal.kind === "limit" ? planned[result.refusal.chargeIndex] : undefined;
+        const loop =
+          refusedBy === undefined ? undefined : this.watchtower.refusal(refusedBy, request.subject, request.model);
+        if (loop !== undefined) throw loop;
         const error = refusalError(result, planned, amounts);
         const waitMs = this.waitBeforeRetry(request.forOptions, error, startedAt, attempt);
         if (waitMs === undefined) throw error;
@@ -268,9 +284,10 @@ export class Gatekeeper {
     return work;
   }
 
-  /** Waits for every settlement in flight (used by `guard.close()`). */
+  /** Waits for every settlement in flight, then for alerts to be delivered (used by `guard.close()`). */
   async drain(): Promise<void> {
     while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+    await this.watchtower.close();
   }
 
   private async settleNow(call: AdmittedCall, outcome: CallOutcome): Promise<void> {
@@ -298,6 +315,7 @@ export class Gatekeeper {
       };
       const amounts = call.planned.map((plan) => actual[plan.limit.measure]);
       await this.storeCall("settle", () => this.store.settle({ reservationId: call.id, amounts }));
+      this.watchtower.afterSettle(call.planned, call.usedAfter, amounts);
     }
     const subject = call.request.subject;
     const record: UsageRecord = {
@@ -339,7 +357,8 @@ export class Gatekeeper {
     estimate: CallEstimate,
     rawInputTokens: number,
     price: ModelPrice | undefined,
-    planned: PlannedCharge[],
+    planned: WatchedCharge[],
+    usedAfter: readonly number[],
     reserved: boolean,
   ): AdmittedCall {
     const call: AdmittedCall = {
@@ -347,6 +366,7 @@ export class Gatekeeper {
       request,
       estimate,
       rawInputTokens,
+      usedAfter,
       price,
       planned,
       reserved,
@@ -407,6 +427,11 @@ export class Gatekeeper {
       if (this.options.onStoreError === "allow") return undefined;
       throw new StoreUnavailableError(`The Tollgate store did not answer: ${error.message}`, { cause: error });
     }
+  }
+
+  /** Emits an event on behalf of a part of the guard (the watchtower's alerts). */
+  report(event: GuardEvent): void {
+    this.emit(event);
   }
 
   private emit(event: GuardEvent): void {

@@ -1,3 +1,4 @@
+import type { TollgateAlert } from "../alerts/alert";
 import type { TollgateError } from "../errors/tollgate-error";
 import type { Subject } from "../limits/subject";
 import type { UsageRecord } from "../store/store";
@@ -28,4 +29,5 @@ export type GuardEvent =
   | ({ type: "call.settled"; record: UsageRecord; estimate: CallEstimate } & CallFacts)
   | ({ type: "limit.shadow-exceeded"; limitId: string; used: number; limit: number } & CallFacts)
   | ({ type: "call.unmetered"; reason: "store-unavailable" | "allowed-unguarded" } & CallFacts)
-  | { type: "store.error"; operation: "admit" | "settle" | "record" | "extend-lease"; error: Error };
+  | { type: "store.error"; operation: "admit" | "settle" | "record" | "extend-lease" | "alert"; error: Error }
+  | { type: "alert"; alert: TollgateAlert };

@@ -1,3 +1,5 @@
+import type { AlertSink } from "../alerts/alert-sink";
+import type { AnomalyDetectionOptions, LoopDetectionOptions } from "../detectors/detectors";
 import { ConfigurationError } from "../errors/configuration-error";
 import type { Limit } from "../limits/limit-config";
 import type { PriceOverride, PriceResolver } from "../pricing/model-price";
@@ -52,6 +54,20 @@ export interface GuardedClientOptions<Providers extends ProviderClients = Provid
   leaseMs?: number;
   /** Paid operations Tollgate cannot meter that you accept to run unmetered, e.g. `["openai.images.generate"]`. */
   allowUnguarded?: readonly string[];
+  alerts?: {
+    /** Where alerts go: functions, `loggerSink()`, `webhookSink({ url, format, secret })`. */
+    sinks?: readonly AlertSink[];
+    /** Warn once per period when the burn rate will exhaust a calendar budget before the period ends. Default `true`. */
+    projected?: boolean;
+  };
+  /**
+   * Refuses the Nth identical request (same subject, model and body) within a window with `LoopDetectedError`: the
+   * runaway `while` loop and the agent stuck in a retry cycle. Default `{ repeats: 10, within: "1m" }`; `false` turns
+   * it off.
+   */
+  loopDetection?: LoopDetectionOptions | false;
+  /** Alerts (and optionally quarantines) subjects whose request rate or spend jumps far above their baseline. Off by default. */
+  anomalyDetection?: AnomalyDetectionOptions | false;
   /** Receives every admission, refusal, settlement and store error. Must not throw (errors are swallowed). */
   onEvent?: (event: GuardEvent) => void;
   /** Epoch-ms clock for calendar periods and timestamps. Default `Date.now`. */

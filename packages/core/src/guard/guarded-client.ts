@@ -1,3 +1,5 @@
+import { AlertDispatcher } from "../alerts/alert-sink";
+import { compileAnomalyDetection, compileLoopDetection } from "../detectors/detectors";
 import { ConfigurationError } from "../errors/configuration-error";
 import { compileLimits } from "../limits/compile-limits";
 import { subjectScopes } from "../limits/limit-config";
@@ -10,10 +12,12 @@ import { checkSubject } from "./check-subject";
 import { type CheckRequest, type CheckResult, type ForOptions, Gatekeeper } from "./gatekeeper";
 import { guardGenAIClient } from "./genai-adapter";
 import { guardGenerativeAIClient } from "./generative-ai-adapter";
+import type { GuardEvent } from "./guard-event";
 import { type GuardedClientOptions, type ProviderClients, resolveOptions } from "./guard-options";
 import { InputEstimator } from "./input-estimator";
 import { type AdapterContext, PendingCalls } from "./pending-calls";
 import { anthropicSurface, guardStainlessClient, openAISurface } from "./stainless-adapter";
+import { Watchtower } from "./watchtower";
 
 export interface UsageOptions {
   /** Start of the range (inclusive). Default: 30 days ago. */
@@ -84,12 +88,34 @@ export function guardedClient<Providers extends ProviderClients>(
   }
   const store = options.store ?? createMemoryStore({ clock: resolved.clock });
   const estimator = new InputEstimator(resolved);
-  const gatekeeper = new Gatekeeper(
+  const sinks = options.alerts?.sinks ?? [];
+  if (!Array.isArray(sinks) || sinks.some((sink) => typeof sink !== "function" && typeof sink?.send !== "function")) {
+    throw new ConfigurationError("alerts.sinks", "must be an array of functions or sinks with a send() method");
+  }
+  let gatekeeper: Gatekeeper | undefined;
+  const report = (event: GuardEvent) => gatekeeper?.report(event);
+  const watchtower = new Watchtower({
+    store,
+    dispatcher: new AlertDispatcher(sinks, () => undefined),
+    loop: compileLoopDetection(options.loopDetection),
+    anomaly: compileAnomalyDetection(options.anomalyDetection),
+    projectedAlerts: options.alerts?.projected ?? true,
+    clock: resolved.clock,
+    report: (alert) => report({ type: "alert", alert }),
+    onStoreError: (error) =>
+      report({
+        type: "store.error",
+        operation: "alert",
+        error: error instanceof Error ? error : new Error(String(error)),
+      }),
+  });
+  gatekeeper = new Gatekeeper(
     {
       options: resolved,
       limits,
       store,
       estimator,
+      watchtower,
       prices: options.prices,
       priceResolver: options.priceResolver,
     },

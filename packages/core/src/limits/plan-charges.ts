@@ -13,7 +13,8 @@ export interface PlannedCharge {
   charge: CounterCharge;
   /** The subject value the charge counts for (`undefined` for global limits), for events and alerts. */
   scopeValue: string | undefined;
-  /** End of the calendar period, if the limit has one. */
+  /** Bounds and id of the calendar period, if the limit has one. */
+  periodStartsAt: number | undefined;
   periodEndsAt: number | undefined;
   periodId: string | undefined;
 }
@@ -56,6 +57,7 @@ export function planCharges(
       return {
         limit,
         scopeValue,
+        periodStartsAt: undefined,
         periodEndsAt: undefined,
         periodId: undefined,
         charge: { ...base, key, amount: 1, window: { kind: "concurrency" } },
@@ -66,6 +68,7 @@ export function planCharges(
       return {
         limit,
         scopeValue,
+        periodStartsAt: undefined,
         periodEndsAt: undefined,
         periodId: undefined,
         charge: { ...base, key, amount, window: { kind: "sliding", windowMs: window.windowMs, slots: slotsPerWindow } },
@@ -75,6 +78,7 @@ export function planCharges(
     return {
       limit,
       scopeValue,
+      periodStartsAt: period.startsAt,
       periodEndsAt: period.endsAt,
       periodId: period.id,
       charge: { ...base, key: `${key}|${period.id}`, amount, window: { kind: "fixed", endsAt: period.endsAt } },
