@@ -1,3 +1,17 @@
+export type {
+  AnomalyAlert,
+  BudgetProjectedAlert,
+  BudgetThresholdAlert,
+  LoopDetectedAlert,
+  TollgateAlert,
+} from "./alerts/alert";
+export { describeAlert } from "./alerts/alert";
+export type { AlertSink, AlertSinkObject } from "./alerts/alert-sink";
+export type { AlertLogger } from "./alerts/logger-sink";
+export { loggerSink } from "./alerts/logger-sink";
+export type { WebhookSink, WebhookSinkOptions } from "./alerts/webhook-sink";
+export { signWebhookBody, webhookSink } from "./alerts/webhook-sink";
+export type { AnomalyDetectionOptions, LoopDetectionOptions } from "./detectors/detectors";
 export { BlockedError } from "./errors/blocked-error";
 export { BrowserEnvironmentError } from "./errors/browser-environment-error";
 export { ConfigurationError } from "./errors/configuration-error";
