@@ -1,18 +1,15 @@
-import { timingSafeEqual } from "node:crypto";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import {
   createMemoryStore,
   type GuardEvent,
   guardedClient,
   LoopDetectedError,
-  signWebhookBody,
   type TollgateAlert,
   webhookSink,
 } from "@tollgate/core";
 import { type FakeProviders, startFakeProviders } from "@tollgate/testing";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createClients } from "./clients";
+import { startReceiver } from "./webhook-receiver";
 
 let fake: FakeProviders;
 beforeAll(async () => {
@@ -20,37 +17,6 @@ beforeAll(async () => {
 });
 afterAll(() => fake.close());
 beforeEach(() => fake.reset());
-
-interface Receiver {
-  url: string;
-  received: { body: TollgateAlert; validSignature: boolean }[];
-  close(): Promise<void>;
-}
-
-/** A webhook receiver on loopback that checks signatures like a real one would. */
-async function startReceiver(secret: string, port = 0): Promise<Receiver> {
-  const received: Receiver["received"] = [];
-  const server: Server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on("data", (chunk: Buffer) => chunks.push(chunk));
-    request.on("end", () => {
-      const body = Buffer.concat(chunks).toString("utf8");
-      const expected = Buffer.from(signWebhookBody(secret, String(request.headers["x-tollgate-timestamp"]), body));
-      const given = Buffer.from(String(request.headers["x-tollgate-signature"]));
-      received.push({
-        body: JSON.parse(body) as TollgateAlert,
-        validSignature: given.length === expected.length && timingSafeEqual(given, expected),
-      });
-      response.end("ok");
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
-    received,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
-}
 
 const prices = { "gpt-4o-mini": { input: 1_000, output: 1_000 } }; // $0.001 per token: budgets move fast
 
@@ -105,13 +71,11 @@ describe("budget alerts", () => {
     });
     fake.addRule({ usage: { inputTokens: 30, outputTokens: 30 } }); // $0.06: crosses 50 %
     const started = performance.now();
-    await guard
-      .for({ user: "u" })
-      .openai.chat.completions.create({
-        model: "gpt-4o-mini",
-        max_tokens: 30,
-        messages: [{ role: "user", content: "x" }],
-      });
+    await guard.for({ user: "u" }).openai.chat.completions.create({
+      model: "gpt-4o-mini",
+      max_tokens: 30,
+      messages: [{ role: "user", content: "x" }],
+    });
     const callMs = performance.now() - started;
     await new Promise((resolve) => setTimeout(resolve, 300)); // a few failed attempts
     expect(sink.pending).toBe(1);
@@ -136,13 +100,11 @@ describe("budget alerts", () => {
     });
     fake.addRule({ usage: { inputTokens: 250, outputTokens: 150 } }); // $0.40 by the 10th: $1 runs out around the 25th
     for (let call = 0; call < 2; call++) {
-      await guard
-        .for({})
-        .openai.chat.completions.create({
-          model: "gpt-4o-mini",
-          max_tokens: 150,
-          messages: [{ role: "user", content: `${call}` }],
-        });
+      await guard.for({}).openai.chat.completions.create({
+        model: "gpt-4o-mini",
+        max_tokens: 150,
+        messages: [{ role: "user", content: `${call}` }],
+      });
       now += 1_000;
     }
     await guard.close();
