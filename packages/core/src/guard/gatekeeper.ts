@@ -171,8 +171,12 @@ export class Gatekeeper {
             blockKeys: blockKeys(request.subject),
             leaseMs: this.options.leaseMs,
           }),
-        );
+        ).catch((error: unknown) => {
+          this.releaseUnanswered(id, planned);
+          throw error;
+        });
         if (result === undefined) {
+          this.releaseUnanswered(id, planned);
           this.emit({ type: "call.unmetered", reason: "store-unavailable", ...facts, subject: request.subject });
           return this.admitted(id, request, estimate, rawTokens, price, planned, [], false);
         }
@@ -427,6 +431,15 @@ export class Gatekeeper {
       if (this.options.onStoreError === "allow") return undefined;
       throw new StoreUnavailableError(`The Tollgate store did not answer: ${error.message}`, { cause: error });
     }
+  }
+
+  /**
+   * An admission the store did not answer in time may still have been applied: release it with a zero settlement
+   * (idempotent by id, so harmless when nothing was reserved), rather than let it hold capacity until its window ends.
+   */
+  private releaseUnanswered(reservationId: string, planned: readonly PlannedCharge[]): void {
+    const amounts = planned.map(() => 0);
+    void this.storeCall("settle", () => this.store.settle({ reservationId, amounts }));
   }
 
   /** Emits an event on behalf of a part of the guard (the watchtower's alerts). */
