@@ -2,6 +2,7 @@ import Anthropic from "@anthropic-ai/sdk";
 import { GoogleGenAI } from "@google/genai";
 import {
   createMemoryStore,
+  describeAlert,
   formatUsd,
   type GuardEvent,
   guardedClient,
@@ -25,7 +26,7 @@ const limits: Limit[] = [
   { id: "ip-rpm", scope: "ip", requests: 20, per: "1m" },
   { id: "user-daily-tokens", scope: "user", tokens: 2_500, period: "day" },
   { id: "user-parallel", scope: "user", concurrent: 2 },
-  { id: "monthly-budget", scope: "global", usd: 0.05, period: "month" },
+  { id: "monthly-budget", scope: "global", usd: 0.0095, period: "month", alertAt: [0.5, 0.8, 1] },
 ];
 
 /**
@@ -48,6 +49,9 @@ export async function runDemo(write: (line: string) => void = (line) => process.
     store,
     limits,
     onEvent,
+    loopDetection: { repeats: 10, within: "1m" },
+    // Alerts print as they fire; `projected` is off so the demo's compressed month tells a simple story.
+    alerts: { sinks: [(alert) => write(`    ⚠ ${describeAlert(alert)}`)], projected: false },
   });
   const results: SceneResult[] = [];
 
@@ -106,6 +110,19 @@ export async function runDemo(write: (line: string) => void = (line) => process.
         }),
     ),
   );
+  const agent = guard.for({ user: "agent-7", ip: "10.0.0.7" });
+  await scene(
+    "A runaway loop: an agent resending one request",
+    Array.from(
+      { length: 25 },
+      () => () =>
+        agent.anthropic.messages.create({
+          model: "claude-haiku-4-5",
+          max_tokens: 60,
+          messages: [{ role: "user", content: "Retry: summarise ticket #4711" }],
+        }),
+    ),
+  );
   const heavy = guard.for({ user: "heavy-user", ip: "192.0.2.10" });
   await scene(
     "A heavy user reaching the daily token quota",
@@ -116,6 +133,19 @@ export async function runDemo(write: (line: string) => void = (line) => process.
           model: "claude-haiku-4-5",
           max_tokens: 600,
           messages: [{ role: "user", content: "Write a long essay about tolls. ".repeat(40) }],
+        }),
+    ),
+  );
+  const team = Array.from({ length: 6 }, (_, index) => guard.for({ user: `member-${index}`, ip: `172.16.0.${index}` }));
+  await scene(
+    "The team's month: the global budget fills up",
+    Array.from(
+      { length: 30 },
+      (_, index) => () =>
+        team[index % team.length]!.google.models.generateContent({
+          model: "gemini-2.5-flash",
+          contents: `Draft reply number ${index} to a customer asking about their invoice`,
+          config: { maxOutputTokens: 120 },
         }),
     ),
   );

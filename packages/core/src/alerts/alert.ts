@@ -73,6 +73,9 @@ export function describeAlert(alert: TollgateAlert): string {
     measure === "usd" ? `$${value.toFixed(value < 1 ? 4 : 2)}` : `${Math.round(value)} ${measure}`;
   switch (alert.type) {
     case "budget.threshold":
+      if (alert.fraction === 1 && alert.used < alert.limit) {
+        return `Tollgate: "${alert.limitId}" is exhausted for ${who(alert.scope, alert.subject)} in ${alert.period}: calls are refused (${amount(alert.measure, alert.used)} of ${amount(alert.measure, alert.limit)} used; the next call did not fit)${alert.shadow ? " [shadow]" : ""}`;
+      }
       return `Tollgate: ${Math.round(alert.fraction * 100)}% of "${alert.limitId}" used by ${who(alert.scope, alert.subject)} in ${alert.period} (${amount(alert.measure, alert.used)} of ${amount(alert.measure, alert.limit)})${alert.shadow ? " [shadow]" : ""}`;
     case "budget.projected":
       return `Tollgate: "${alert.limitId}" for ${who(alert.scope, alert.subject)} is projected to run out at ${alert.exhaustedAt.toISOString()}, before ${alert.period} ends (${amount(alert.measure, alert.used)} of ${amount(alert.measure, alert.limit)} used)`;

@@ -26,10 +26,16 @@ const projectionMinimumUsed = 0.1;
 const projectionMinimumElapsed = 0.05;
 
 /**
- * The alerts a charge's new usage calls for. `used` is in store units; each candidate carries a marker key (one per
+ * The alerts a charge's new usage calls for; `exhausted` when the limit just refused a call. `used` is in store units; each candidate carries a marker key (one per
  * limit, subject value, period and fraction) that the caller sets with `markOnce` before dispatching.
  */
-export function budgetAlerts(plan: PlannedCharge, used: number, now: number, projected: boolean): PendingAlert[] {
+export function budgetAlerts(
+  plan: PlannedCharge,
+  used: number,
+  now: number,
+  projected: boolean,
+  exhausted = false,
+): PendingAlert[] {
   const limit = plan.limit;
   if (limit.window.kind === "concurrency" || limit.capacity <= 0) return [];
   const fractions = alertFractions(limit);
@@ -53,14 +59,22 @@ export function budgetAlerts(plan: PlannedCharge, used: number, now: number, pro
   const markerBase = `alert|${plan.charge.key}|${period}`;
   const alerts: PendingAlert[] = [];
   for (const fraction of fractions) {
-    if (used < fraction * limit.capacity) continue;
+    // A refusal means the budget is spent for practical purposes, even when reservations kept it just under 100 %:
+    // that is the 100 % alert. Lower thresholds it skipped over are not claimed.
+    if (used < fraction * limit.capacity && !(exhausted && fraction === 1)) continue;
     alerts.push({
       markerKey: `${markerBase}|${fraction}`,
       markerTtlMs,
       alert: { type: "budget.threshold", ...base, fraction },
     });
   }
-  if (projected && plan.periodStartsAt !== undefined && plan.periodEndsAt !== undefined && used < limit.capacity) {
+  if (
+    projected &&
+    !exhausted &&
+    plan.periodStartsAt !== undefined &&
+    plan.periodEndsAt !== undefined &&
+    used < limit.capacity
+  ) {
     const elapsed = now - plan.periodStartsAt;
     const length = plan.periodEndsAt - plan.periodStartsAt;
     if (used >= projectionMinimumUsed * limit.capacity && elapsed >= projectionMinimumElapsed * length) {

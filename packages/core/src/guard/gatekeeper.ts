@@ -208,6 +208,9 @@ export class Gatekeeper {
         const loop =
           refusedBy === undefined ? undefined : this.watchtower.refusal(refusedBy, request.subject, request.model);
         if (loop !== undefined) throw loop;
+        if (refusedBy !== undefined && result.refusal.kind === "limit") {
+          this.watchtower.afterRefusal(refusedBy, result.refusal.used);
+        }
         const error = refusalError(result, planned, amounts);
         const waitMs = this.waitBeforeRetry(request.forOptions, error, startedAt, attempt);
         if (waitMs === undefined) throw error;

@@ -62,6 +62,12 @@ export class Watchtower {
     return new LoopDetectedError(loop.repeats, loop.windowMs);
   }
 
+  /** A limit refused a call: its budget is exhausted, so every threshold up to 100 % is due. */
+  afterRefusal(charge: WatchedCharge, used: number): void {
+    if (charge.detector !== undefined) return;
+    for (const pending of budgetAlerts(charge, used, this.parts.clock(), false, true)) this.raise(pending);
+  }
+
   /** After an admission: anomaly detection on the counters the admission returned. */
   afterAdmit(charges: readonly WatchedCharge[], usedAfter: readonly number[]): void {
     const anomaly = this.parts.anomaly;
