@@ -13,7 +13,7 @@ import {
   type PlannedCharge,
   planCharges,
 } from "../limits/plan-charges";
-import type { Subject } from "../limits/subject";
+import { ledgerValue, type Subject } from "../limits/subject";
 import { costNanoUsd, worstCaseCostNanoUsd } from "../pricing/cost";
 import { findPrice } from "../pricing/find-price";
 import type { ModelPrice, PriceOverride, PriceResolver } from "../pricing/model-price";
@@ -330,11 +330,11 @@ export class Gatekeeper {
       provider: call.request.provider,
       model: call.request.model,
       operation: call.request.operation,
-      user: subject.user,
-      ip: subject.ip,
-      key: subject.key,
-      tenant: subject.tenant,
-      session: subject.session,
+      user: ledgerValue(subject.user),
+      ip: ledgerValue(subject.ip),
+      key: ledgerValue(subject.key),
+      tenant: ledgerValue(subject.tenant),
+      session: ledgerValue(subject.session),
       inputTokens,
       cachedInputTokens: usage.cachedInputTokens ?? 0,
       cacheWriteInputTokens: (usage.cacheWriteInputTokens ?? 0) + (usage.cacheWrite1hInputTokens ?? 0),

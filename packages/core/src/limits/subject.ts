@@ -30,3 +30,14 @@ export function encodeSubjectValue(value: string): string {
 export function subjectKeyPart(scope: SubjectScope, value: string): string {
   return `${scope}:${encodeSubjectValue(value)}`;
 }
+
+/** Longest subject value the ledger keeps as written. */
+const ledgerValueLimit = 256;
+
+/**
+ * A subject value as the usage ledger records it: as given, unless it is longer than 256 characters, when it becomes
+ * its key encoding (`~` + hash prefix) so one hostile value cannot bloat every ledger row and store key it touches.
+ */
+export function ledgerValue(value: string | undefined): string | undefined {
+  return value === undefined || value.length <= ledgerValueLimit ? value : encodeSubjectValue(value);
+}
