@@ -15,7 +15,7 @@ export function sharedProjectConfig(name: string): UserWorkspaceConfig {
       name,
       environment: "node",
       include: ["src/**/*.test.ts", "test/**/*.test.ts", "*.test.ts"],
-      typecheck: { enabled: true, include: ["src/**/*.test-d.ts", "test/**/*.test-d.ts"] },
+      typecheck: { enabled: true, include: ["src/**/*.test-d.ts", "test/**/*.test-d.ts", "*.test-d.ts"] },
       testTimeout: 20_000,
       hookTimeout: 30_000,
     },
