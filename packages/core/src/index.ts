@@ -3,6 +3,7 @@ export type {
   BudgetProjectedAlert,
   BudgetThresholdAlert,
   LoopDetectedAlert,
+  ReconcileMismatchAlert,
   TollgateAlert,
 } from "./alerts/alert";
 export { describeAlert } from "./alerts/alert";
@@ -18,6 +19,7 @@ export { ConfigurationError } from "./errors/configuration-error";
 export type { LimitExceededCode, LimitExceededDetails } from "./errors/limit-exceeded-error";
 export { LimitExceededError } from "./errors/limit-exceeded-error";
 export { LoopDetectedError } from "./errors/loop-detected-error";
+export { ReconcileError } from "./errors/reconcile-error";
 export { StoreUnavailableError } from "./errors/store-unavailable-error";
 export { SubjectScopeMissingError } from "./errors/subject-scope-missing-error";
 export type { TollgateErrorCode } from "./errors/tollgate-error";
@@ -32,6 +34,7 @@ export type {
   BlockedSubject,
   BlockOptions,
   Guard,
+  GuardReconcileOptions,
   UsageOptions,
   UsageSummary,
 } from "./guard/guarded-client";
@@ -51,6 +54,10 @@ export type { Subject } from "./limits/subject";
 export { costNanoUsd, formatUsd, NANO_USD_PER_USD, worstCaseCostNanoUsd } from "./pricing/cost";
 export { findPrice } from "./pricing/find-price";
 export type { ModelPrice, PriceOverride, PriceResolver, PriceTier } from "./pricing/model-price";
+export type { ReconciledProvider, ReconcileOptions, ReconcileReport, ReconcileRow } from "./reconcile/reconcile";
+export { reconcile } from "./reconcile/reconcile";
+export type { AnthropicReconcileOptions } from "./reconcile/reconcile-anthropic";
+export type { OpenAIReconcileOptions } from "./reconcile/reconcile-openai";
 export type { MemoryStoreOptions } from "./store/memory-store";
 export { createMemoryStore } from "./store/memory-store";
 export type {

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { anthropicReportRoutes } from "./anthropic-report-routes";
 import { anthropicRoutes } from "./anthropic-routes";
 import { FakeExchange, watchConnection } from "./fake-exchange";
 import type { FakeRule, FakeRuleOverride } from "./fake-rules";
@@ -8,10 +9,12 @@ import type { FakeUsage } from "./fake-usage";
 import { applyUsageOverrides, defaultOutputTokenCount, deriveUsage } from "./fake-usage";
 import { delay, errorStatusOf, mergeFaults } from "./faults";
 import { googleRoutes } from "./google-routes";
+import { openAIReportRoutes } from "./openai-report-routes";
 import { openAIRoutes } from "./openai-routes";
 import type { ProviderRoutes, RouteMatch } from "./provider-routes";
 import type { RecordedRequest } from "./recorded-request";
 import { redactHeaders, redactQuery } from "./redact";
+import type { FakePrice } from "./usage-report";
 
 export interface FakeProvidersOptions {
   /** Rules active from the start; they survive `reset()`. */
@@ -20,6 +23,13 @@ export interface FakeProvidersOptions {
   defaultOutputTokens?: number;
   /** Usage overrides per model id, applied before rules. The ids are also listed by `GET /v1/models`. */
   models?: Record<string, FakeUsage>;
+  /**
+   * Prices by model id (USD per 1M tokens) for the cost reports (`GET /v1/organization/costs`,
+   * `GET /v1/organizations/cost_report`). A model without a price costs nothing there. Default `{}`.
+   */
+  prices?: Record<string, FakePrice>;
+  /** Epoch-ms clock that stamps each logged request (`time`) and ends a usage report that names no end. Default `Date.now`. */
+  clock?: () => number;
 }
 
 /** A running fake of the OpenAI, Anthropic and Gemini HTTP APIs on 127.0.0.1. */
@@ -49,7 +59,13 @@ export interface FakeProviders {
 const defaultModelIds = ["gpt-4o-mini", "gpt-4o", "text-embedding-3-small"];
 
 /** Google first: its paths (`/v1/models/x:action`) would otherwise look like OpenAI's model retrieval. */
-const providerRoutes: readonly ProviderRoutes[] = [googleRoutes, openAIRoutes, anthropicRoutes];
+const providerRoutes: readonly ProviderRoutes[] = [
+  googleRoutes,
+  openAIRoutes,
+  anthropicRoutes,
+  openAIReportRoutes,
+  anthropicReportRoutes,
+];
 
 interface ServerState {
   rules: RuleBook;
@@ -58,6 +74,8 @@ interface ServerState {
   defaultOutputTokens: number;
   models: Record<string, FakeUsage>;
   modelIds: readonly string[];
+  prices: Readonly<Record<string, FakePrice>>;
+  clock: () => number;
 }
 
 /** Starts the fake on 127.0.0.1 with a free port. */
@@ -74,6 +92,8 @@ export async function startFakeProviders(options: FakeProvidersOptions = {}): Pr
         : defaultOutputTokenCount,
     models,
     modelIds: [...new Set([...defaultModelIds, ...Object.keys(models)])],
+    prices: { ...options.prices },
+    clock: options.clock ?? Date.now,
   };
   const inFlight = new Set<Promise<void>>();
 
@@ -139,6 +159,7 @@ async function handleRequest(request: IncomingMessage, response: ServerResponse,
 
     const record: RecordedRequest = {
       id: state.nextId++,
+      time: state.clock(),
       provider: routes.provider,
       operation: match.operation,
       method,
@@ -191,6 +212,10 @@ async function handleRequest(request: IncomingMessage, response: ServerResponse,
         query: url.searchParams,
         usage,
         modelIds: state.modelIds,
+        requestHeaders: request.headers,
+        log: state.requests,
+        prices: state.prices,
+        now: state.clock(),
       });
     }
     await exchange.closed;

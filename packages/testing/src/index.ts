@@ -5,3 +5,4 @@ export { fakeRuleHeader, fakeRuleHeaderName } from "./fake-rules";
 export type { FakeUsage } from "./fake-usage";
 export type { FakeFault } from "./faults";
 export type { RecordedRequest } from "./recorded-request";
+export type { FakePrice } from "./usage-report";

@@ -1,6 +1,9 @@
+import type { IncomingHttpHeaders } from "node:http";
 import type { FakeExchange } from "./fake-exchange";
 import type { FakeOperation, FakeProviderName } from "./fake-rules";
 import type { FakeUsage } from "./fake-usage";
+import type { RecordedRequest } from "./recorded-request";
+import type { FakePrice } from "./usage-report";
 
 /** What a provider's router recognised in a request. */
 export interface RouteMatch {
@@ -19,6 +22,14 @@ export interface RouteContext {
   usage: Required<FakeUsage>;
   /** Model ids for listings. */
   modelIds: readonly string[];
+  /** The request's own headers, unredacted: the report routes check the admin key's kind (never log it). */
+  requestHeaders: IncomingHttpHeaders;
+  /** The whole request log, which the usage and cost reports are computed from. */
+  log: readonly RecordedRequest[];
+  /** Prices for the cost reports, USD per 1M tokens by model id. */
+  prices: Readonly<Record<string, FakePrice>>;
+  /** The fake's clock (epoch ms): the end of a report that names none. */
+  now: number;
 }
 
 /**

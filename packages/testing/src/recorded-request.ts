@@ -8,6 +8,8 @@ import type { FakeUsage } from "./fake-usage";
 export interface RecordedRequest {
   /** 1-based arrival number, restarting after `reset()`. */
   id: number;
+  /** Epoch ms when the request arrived, from the fake's `clock`; the usage reports bucket requests by it. */
+  time: number;
   provider: FakeProviderName;
   operation: FakeOperation;
   method: string;

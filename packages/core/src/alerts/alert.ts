@@ -63,7 +63,29 @@ export interface AnomalyAlert extends AlertCommon {
   quarantined: boolean;
 }
 
-export type TollgateAlert = BudgetThresholdAlert | BudgetProjectedAlert | LoopDetectedAlert | AnomalyAlert;
+/**
+ * A provider's own usage report shows more spend for a model on a day than the guard's ledger holds, beyond the
+ * tolerance: the key is probably used outside the guard (leaked, or another app). Raised by reconciliation.
+ */
+export interface ReconcileMismatchAlert extends AlertCommon {
+  type: "reconcile.mismatch";
+  provider: "openai" | "anthropic";
+  /** The model as reconciliation matched it: the provider's name without a date snapshot suffix. */
+  model: string;
+  /** `YYYY-MM-DD`, UTC. */
+  day: string;
+  /** Tokens (input + output) the provider counted that the ledger does not hold. */
+  unaccountedTokens: number;
+  /** USD the provider billed that the ledger does not hold; `undefined` when its cost report was not read. */
+  unaccountedUsd: number | undefined;
+}
+
+export type TollgateAlert =
+  | BudgetThresholdAlert
+  | BudgetProjectedAlert
+  | LoopDetectedAlert
+  | AnomalyAlert
+  | ReconcileMismatchAlert;
 
 /** A one-line, human-readable summary of an alert, for logs and chat messages. */
 export function describeAlert(alert: TollgateAlert): string {
@@ -83,5 +105,7 @@ export function describeAlert(alert: TollgateAlert): string {
       return `Tollgate: loop stopped — ${JSON.stringify(alert.subject)} sent the same ${alert.model} request ${alert.repeats} times within ${alert.windowMs} ms`;
     case "anomaly.detected":
       return `Tollgate: ${alert.measure} anomaly for ${who(alert.scope, alert.subject)}: ${alert.measure === "usd" ? `$${alert.recent.toFixed(4)}` : alert.recent} in ${Math.round(alert.windowMs / 1000)} s against ~${alert.measure === "usd" ? `$${alert.expected.toFixed(4)}` : alert.expected.toFixed(1)} expected${alert.quarantined ? "; subject quarantined" : ""}`;
+    case "reconcile.mismatch":
+      return `Tollgate: ${alert.provider} reports ${Math.round(alert.unaccountedTokens)} ${alert.model} tokens${alert.unaccountedUsd === undefined ? "" : ` ($${alert.unaccountedUsd.toFixed(alert.unaccountedUsd < 1 ? 4 : 2)})`} on ${alert.day} that did not go through the guard — is the API key used elsewhere?`;
   }
 }

@@ -12,7 +12,8 @@ export type TollgateErrorCode =
   | "STORE_UNAVAILABLE"
   | "INVALID_CONFIG"
   | "MISSING_SCOPE"
-  | "BROWSER_ENVIRONMENT";
+  | "BROWSER_ENVIRONMENT"
+  | "RECONCILE_FAILED";
 
 /**
  * Base class of Tollgate's errors. Use `TollgateError.isInstance(error)` (or the subclass's) rather than

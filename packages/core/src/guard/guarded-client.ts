@@ -5,6 +5,7 @@ import { compileLimits } from "../limits/compile-limits";
 import { subjectScopes } from "../limits/limit-config";
 import { blockKeys } from "../limits/plan-charges";
 import type { Subject } from "../limits/subject";
+import { type ReconcileOptions, type ReconcileReport, reconcile } from "../reconcile/reconcile";
 import { createMemoryStore } from "../store/memory-store";
 import type { BlockEntry, TollgateStore, UsageGroupKey, UsageRow } from "../store/store";
 import { assertServerEnvironment } from "./browser-environment";
@@ -46,6 +47,12 @@ export interface BlockedSubject {
   since: Date;
 }
 
+/** `reconcile()`'s options without the store and clock, which are the guard's. */
+export type GuardReconcileOptions = Omit<ReconcileOptions, "store" | "clock">;
+
+/** Reconciliation alerts fire once per provider, model and day; a day can be reconciled while the ledger keeps it. */
+const reconcileAlertTtlMs = 36 * 86_400_000;
+
 export interface Guard<Providers extends ProviderClients> {
   /** The SDK clients, guarded for `subject`, typed exactly as you passed them in. */
   for(subject: Subject, options?: ForOptions): Providers;
@@ -56,6 +63,12 @@ export interface Guard<Providers extends ProviderClients> {
   block(subject: Subject | "global", options?: BlockOptions): Promise<void>;
   unblock(subject: Subject | "global"): Promise<void>;
   blocked(): Promise<BlockedSubject[]>;
+  /**
+   * Compares the providers' own usage reports with this guard's ledger (see `reconcile()`), and sends a
+   * `reconcile.mismatch` alert to the alert sinks and `onEvent`, once per provider, model and day, for spend the
+   * guard did not see: a key used outside the guard. Resolves with the whole report.
+   */
+  reconcile(options: GuardReconcileOptions): Promise<ReconcileReport>;
   /** Waits for pending settlements and records. Does not close the SDK clients or a store you passed in. */
   close(): Promise<void>;
 }
@@ -94,9 +107,10 @@ export function guardedClient<Providers extends ProviderClients>(
   }
   let gatekeeper: Gatekeeper | undefined;
   const report = (event: GuardEvent) => gatekeeper?.report(event);
+  const dispatcher = new AlertDispatcher(sinks, () => undefined);
   const watchtower = new Watchtower({
     store,
-    dispatcher: new AlertDispatcher(sinks, () => undefined),
+    dispatcher,
     loop: compileLoopDetection(options.loopDetection),
     anomaly: compileAnomalyDetection(options.anomalyDetection),
     projectedAlerts: options.alerts?.projected ?? true,
@@ -178,6 +192,18 @@ export function guardedClient<Providers extends ProviderClients>(
         until: entry.until === undefined ? undefined : new Date(entry.until),
         since: new Date(entry.createdAt),
       }));
+    },
+    async reconcile(reconcileOptions) {
+      const result = await reconcile({ ...reconcileOptions, store, clock: resolved.clock });
+      for (const alert of result.alerts) {
+        const markerKey = `alert|reconcile|${alert.provider}|${alert.model}|${alert.day}`;
+        // A store failure must not swallow a leak: deliver rather than risk never alerting.
+        const first = await store.markOnce(markerKey, reconcileAlertTtlMs).catch(() => true);
+        if (!first) continue;
+        report({ type: "alert", alert });
+        dispatcher.dispatch(alert);
+      }
+      return result;
     },
     close: () => gatekeeper.drain(),
   };
