@@ -1,1 +1,5 @@
-export const version = "0.1.0";
+export type { MigrationResult, PostgresSchemaOptions } from "./migrate";
+export { migrate } from "./migrate";
+export type { PGliteLike, PgPoolConnection, PgPoolLike, PostgresClient, QueryResultLike } from "./postgres-client";
+export type { PostgresStore, PostgresStoreOptions, SweepResult } from "./postgres-store";
+export { createPostgresStore } from "./postgres-store";

@@ -68,7 +68,10 @@ export interface CallRequest {
 
 /** A call that passed admission and awaits settlement. */
 export interface AdmittedCall {
+  /** The reservation id in the store (the call id, suffixed by the attempt when `onLimit: "wait"` retried). */
   id: string;
+  /** The call's id in events. */
+  callId: string;
   request: CallRequest;
   estimate: CallEstimate;
   /** The input estimate before the provider's safety factor, for calibration. */
@@ -164,21 +167,24 @@ export class Gatekeeper {
           ...planCharges(limits, request.subject, amounts, this.options.clock(), this.periods),
           ...this.watchtower.charges(request.subject, request.model, request.params, amounts),
         ];
+        // A fresh reservation id per attempt: an attempt the store applied after its timeout must not be overwritten
+        // (and so never settled) by the next one.
+        const reservationId = attempt === 0 ? id : `${id}.${attempt}`;
         const result = await this.storeCall("admit", () =>
           this.store.admit({
-            reservationId: id,
+            reservationId,
             charges: planned.map((plan) => plan.charge),
             blockKeys: blockKeys(request.subject),
             leaseMs: this.options.leaseMs,
           }),
         ).catch((error: unknown) => {
-          this.releaseUnanswered(id, planned);
+          this.releaseUnanswered(reservationId, planned);
           throw error;
         });
         if (result === undefined) {
-          this.releaseUnanswered(id, planned);
+          this.releaseUnanswered(reservationId, planned);
           this.emit({ type: "call.unmetered", reason: "store-unavailable", ...facts, subject: request.subject });
-          return this.admitted(id, request, estimate, rawTokens, price, planned, [], false);
+          return this.admitted(reservationId, request, estimate, rawTokens, price, planned, [], false);
         }
         if (result.admitted) {
           this.watchtower.afterAdmit(planned, result.usedAfter);
@@ -194,7 +200,16 @@ export class Gatekeeper {
               subject: request.subject,
             });
           }
-          const call = this.admitted(id, request, estimate, rawTokens, price, planned, result.usedAfter, true);
+          const call = this.admitted(
+            reservationId,
+            request,
+            estimate,
+            rawTokens,
+            price,
+            planned,
+            result.usedAfter,
+            true,
+          );
           this.emit({
             type: "call.admitted",
             estimate,
@@ -350,7 +365,7 @@ export class Gatekeeper {
       type: "call.settled",
       record,
       estimate: call.estimate,
-      callId: call.id,
+      callId: call.callId,
       provider: call.request.provider,
       operation: call.request.operation,
       model: call.request.model,
@@ -370,6 +385,7 @@ export class Gatekeeper {
   ): AdmittedCall {
     const call: AdmittedCall = {
       id,
+      callId: id.replace(/\.\d+$/, ""),
       request,
       estimate,
       rawInputTokens,
