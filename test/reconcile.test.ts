@@ -174,12 +174,10 @@ describe("guard.reconcile", () => {
       clock,
       alerts: { sinks: [(alert) => void alerts.push(alert.type)] },
     });
-    await guard
-      .for({ user: "u" })
-      .openai.chat.completions.create({
-        model: "gpt-4o-mini",
-        messages: [{ role: "user", content: "through the guard" }],
-      });
+    await guard.for({ user: "u" }).openai.chat.completions.create({
+      model: "gpt-4o-mini",
+      messages: [{ role: "user", content: "through the guard" }],
+    });
     await new OpenAI({ apiKey: "sk-test-openai", baseURL: fake.openaiBaseURL, maxRetries: 0 }).chat.completions.create(
       { model: "gpt-4o-mini", messages: [{ role: "user", content: "around it" }] },
       { headers: fakeRuleHeader({ usage: { inputTokens: 9000, outputTokens: 1000 } }) },

@@ -41,13 +41,11 @@ function guardOverProxy(onStoreError: "deny" | "allow", events: GuardEvent[]) {
 }
 
 const call = (guard: ReturnType<typeof guardOverProxy>) =>
-  guard
-    .for({ user: "u" })
-    .openai.chat.completions.create({
-      model: "gpt-4o-mini",
-      max_tokens: 5,
-      messages: [{ role: "user", content: randomUUID() }],
-    });
+  guard.for({ user: "u" }).openai.chat.completions.create({
+    model: "gpt-4o-mini",
+    max_tokens: 5,
+    messages: [{ role: "user", content: randomUUID() }],
+  });
 
 async function eventually(check: () => Promise<unknown>, timeoutMs = 5_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -1,0 +1,20 @@
+import { createServer } from "node:http";
+import handler, { redis } from "./handler";
+import { toNodeListener } from "./node-adapter";
+
+// The same function on a plain Node 20 server, for local runs and for hosts that run Node processes.
+const listener = toNodeListener(handler);
+const server = createServer(listener);
+const port = Number(process.env.PORT ?? 3000);
+server.listen(port, process.env.HOST ?? "127.0.0.1", () => console.log(`POST http://127.0.0.1:${port}/api/chat`));
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    server.close();
+    server.closeIdleConnections();
+    void Promise.allSettled(listener.pending()).then(async () => {
+      await redis.quit();
+      process.exit(0);
+    });
+  });
+}
