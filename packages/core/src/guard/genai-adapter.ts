@@ -1,7 +1,7 @@
 import { UnguardedOperationError } from "../errors/unguarded-operation-error";
-import { readOutputCap, withOutputCap } from "../estimation/output-cap";
 import type { OperationKind } from "../usage/operation";
 import { createCallId } from "./call-id";
+import { cappedRequest } from "./capped-request";
 import { type AdapterContext, isAbortError, type PendingCall } from "./pending-calls";
 import { meterResponse } from "./transport-tap";
 
@@ -103,14 +103,7 @@ function guardedMethod(
   return async (input: unknown) => {
     if (typeof input !== "object" || input === null) return method(input);
     const request = input as { model?: unknown; config?: Record<string, unknown> };
-    let params: Record<string, unknown> = { ...request };
-    let outputCap = readOutputCap(operation, params);
-    if (outputCap === undefined) {
-      outputCap = context.options.defaultMaxOutputTokens;
-      params = withOutputCap(operation, params, outputCap) as Record<string, unknown>;
-      // Re-read: a request for several choices (`n`, `candidateCount`) may produce the cap once per choice.
-      outputCap = readOutputCap(operation, params) ?? outputCap;
-    }
+    const { params, outputCap } = cappedRequest(operation, request, context.options.defaultMaxOutputTokens);
     const callId = createCallId();
     const pending = context.calls.open(
       callId,

@@ -1,7 +1,7 @@
 import { UnguardedOperationError } from "../errors/unguarded-operation-error";
-import { readOutputCap, withOutputCap } from "../estimation/output-cap";
 import type { OperationKind } from "../usage/operation";
 import { createCallId } from "./call-id";
+import { cappedRequest } from "./capped-request";
 import { type AdapterContext, isAbortError, type PendingCall } from "./pending-calls";
 import { callIdHeader, createTapFetch } from "./transport-tap";
 
@@ -119,14 +119,7 @@ function patchCreate(resource: Record<string, unknown>, operation: OperationKind
     if (typeof body !== "object" || body === null) return create.call(this, body, options);
     const request = body as Record<string, unknown>;
     const stream = request.stream === true;
-    let params: Record<string, unknown> = { ...request };
-    let outputCap = readOutputCap(operation, params);
-    if (outputCap === undefined) {
-      outputCap = context.options.defaultMaxOutputTokens;
-      params = withOutputCap(operation, params, outputCap) as Record<string, unknown>;
-      // Re-read: a request for several choices (`n`, `candidateCount`) may produce the cap once per choice.
-      outputCap = readOutputCap(operation, params) ?? outputCap;
-    }
+    const { params, outputCap } = cappedRequest(operation, request, context.options.defaultMaxOutputTokens);
     // Chat streams report usage only when asked; ask on the caller's behalf and hide the extra chunk from them.
     let hideUsageChunk = false;
     if (operation === "openai.chat" && stream) {
