@@ -8,6 +8,7 @@ import {
   guardedClient,
   type Limit,
   TollgateError,
+  type TollgateStore,
 } from "@tollgate/core";
 import { startFakeProviders } from "@tollgate/testing";
 import OpenAI from "openai";
@@ -33,9 +34,12 @@ const limits: Limit[] = [
  * `tollgate demo`: the story Tollgate exists for, played offline against the fake provider server with the real
  * SDKs and the embedded store. Deterministic: the fake's usage is derived from the requests.
  */
-export async function runDemo(write: (line: string) => void = (line) => process.stdout.write(`${line}\n`)) {
+export async function runDemo(
+  write: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+  options: { store?: TollgateStore } = {},
+) {
   const fake = await startFakeProviders({ defaultOutputTokens: 60 });
-  const store = createMemoryStore();
+  const store = options.store ?? createMemoryStore();
   let sceneSpend = 0;
   const onEvent = (event: GuardEvent) => {
     if (event.type === "call.settled") sceneSpend += event.record.costNanoUsd;
@@ -76,7 +80,9 @@ export async function runDemo(write: (line: string) => void = (line) => process.
     write(`  ${name}: ${result.admitted}/${result.attempted} admitted${formatRefusals(result.refused)}`);
   }
 
-  write("Tollgate demo — real SDKs, fake provider server on loopback, embedded store\n");
+  write(
+    `Tollgate demo — real SDKs, fake provider server on loopback, ${options.store === undefined ? "embedded store" : "the store you gave"}\n`,
+  );
   const alice = guard.for({ user: "alice", ip: "203.0.113.7" });
   await scene("A normal user chatting (OpenAI, Anthropic, Gemini)", [
     () =>
