@@ -1,10 +1,13 @@
 import { randomUUID } from "node:crypto";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { formatUsd } from "@tollgate/core";
 import { describe, expect, it } from "vitest";
 import { runDemo } from "../src/demo";
 import { openStore } from "../src/open-store";
+import { runReport } from "../src/report-command";
+import { escapeHtml } from "../src/svg-charts";
 import { runUsage } from "../src/usage-command";
 
 async function usageTotals(storeUrl: string) {
@@ -24,7 +27,9 @@ async function usageTotals(storeUrl: string) {
   };
 }
 
-describe("a demo run's ledger, read back by tollgate usage", () => {
+const quietIo = { stdout: () => undefined, stderr: () => undefined, now: Date.now };
+
+describe("a demo run's ledger, read back by tollgate usage and tollgate report", () => {
   it.each([
     ["PGlite", () => `pglite:${mkdtempSync(join(tmpdir(), "tollgate-demo-"))}`],
     ["Redis", () => `redis://127.0.0.1:6379?prefix=${encodeURIComponent(`tollgate-demo:${randomUUID()}`)}`],
@@ -43,6 +48,11 @@ describe("a demo run's ledger, read back by tollgate usage", () => {
       const totals = await usageTotals(url);
       expect(totals.requests).toBe(admitted);
       expect(totals.costNanoUsd).toBe(summary.guardedNanoUsd);
+      const out = join(mkdtempSync(join(tmpdir(), "tollgate-report-")), "report.html");
+      expect(await runReport(["--store", url, "--out", out], quietIo)).toBe(0);
+      const html = readFileSync(out, "utf8");
+      expect(html).toContain(`<dd data-total="requests">${admitted}</dd>`);
+      expect(html).toContain(`<dd data-total="spend">${escapeHtml(formatUsd(summary.guardedNanoUsd))}</dd>`);
     },
     60_000,
   );
