@@ -7,13 +7,13 @@ import { createRedisStore } from "@tollgate/redis";
 import type { Redis } from "ioredis";
 import { admitRequest, type ChargePlan, perMinutePlan, settleRequest, subjectKeys } from "./charges";
 import type { BenchContext, Section } from "./context";
-import { type BenchCase, IN_FLIGHT, measure } from "./harness";
+import { type BenchCase, IN_FLIGHT, measureGroup } from "./harness";
 import { type Comparison, measurementRow, type Row } from "./report";
 import { cleanUpRedis, connectRedis, redisKeyTag, redisUsedMemory } from "./servers";
 import { rowIds } from "./targets";
 
 interface Population {
-  /** Subject counts, in growing order, at which admission latency is measured. */
+  /** Subject counts, in growing order: one store is built for each, and its admission latency measured. */
   checkpoints: number[];
   /** The checkpoints at which the footprint is measured too (small populations are all noise). */
   footprintAt: Set<number>;
@@ -55,18 +55,17 @@ function usageRecord(subject: number): UsageRecord {
 
 let reservationSequence = 0;
 
-/** One settled call and its ledger record for each subject in [from, to), `inFlight` subjects at a time. */
+/** One settled call and its ledger record for each of `subjects` subjects, `inFlight` subjects at a time. */
 async function activate(
   store: TollgateStore,
   plan: ChargePlan,
   context: BenchContext,
-  from: number,
-  to: number,
+  subjects: number,
   inFlight: number,
 ): Promise<void> {
-  let next = from;
+  let next = 0;
   const worker = async (): Promise<void> => {
-    while (next < to) {
+    while (next < subjects) {
       const subject = next++;
       const id = `${context.runId}-scale-${++reservationSequence}`;
       const result = await store.admit(admitRequest(plan, subjectKeys(subject), 5, id));
@@ -105,36 +104,44 @@ function probeCase(id: string, store: TollgateStore, plan: ChargePlan, context: 
 interface ScaleTarget {
   id: "memory" | "redis";
   title: string;
-  store: TollgateStore;
-  /** Bytes the store holds now. */
+  /** A fresh, empty store for one population. */
+  createStore(subjects: number): TollgateStore;
+  /** Bytes the store's home (V8 heap, Redis) holds now. */
   bytes(): Promise<number>;
-  /** Calls in flight while the population is built. */
+  /** Calls in flight while a population is built. */
   inFlight: number;
   budgetScale: number;
 }
 
+/**
+ * Builds one store per population (each measured for its footprint as it is built), then probes the admission
+ * latency of all of them interleaved round by round, so that the comparison between populations does not depend on
+ * when the machine was busy.
+ */
 async function measureScale(target: ScaleTarget, context: BenchContext, population: Population): Promise<Row[]> {
   const plan = hourPlan();
-  const rows: Row[] = [];
-  const baseline = await target.bytes();
-  const first = population.checkpoints[0]!;
-  let firstFootprint: number | undefined;
-  let active = 0;
+  const built: { subjects: number; store: TollgateStore; bytesPerSubject: number | undefined }[] = [];
   for (const subjects of population.checkpoints) {
-    context.log(`scale: ${target.title}, ${subjects.toLocaleString("en-US")} active subjects`);
-    await activate(target.store, plan, context, active, subjects, target.inFlight);
-    active = subjects;
+    context.log(`scale: ${target.title}, building ${subjects.toLocaleString("en-US")} active subjects`);
+    const before = await target.bytes();
+    const store = target.createStore(subjects);
+    await activate(store, plan, context, subjects, target.inFlight);
+    const bytesPerSubject = population.footprintAt.has(subjects)
+      ? ((await target.bytes()) - before) / subjects
+      : undefined;
+    built.push({ subjects, store, bytesPerSubject });
+  }
+  context.log(`scale: ${target.title}, admission latency`);
+  const results = await measureGroup(
+    built.map(({ subjects, store }) => probeCase(rowIds.scale(target.id, subjects), store, plan, context, subjects)),
+    "sequential",
+    context.budget("sequential", target.budgetScale),
+  );
+  const first = built[0]!.subjects;
+  const firstFootprint = built.find((entry) => entry.bytesPerSubject !== undefined)?.subjects;
+  const rows: Row[] = [];
+  for (const { subjects, store, bytesPerSubject } of built) {
     const id = rowIds.scale(target.id, subjects);
-    let bytesPerSubject: number | undefined;
-    if (population.footprintAt.has(subjects)) {
-      bytesPerSubject = ((await target.bytes()) - baseline) / subjects;
-      firstFootprint ??= subjects;
-    }
-    const measurement = await measure(
-      probeCase(id, target.store, plan, context, subjects),
-      "sequential",
-      context.budget("sequential", target.budgetScale),
-    );
     const compare: Comparison[] = [];
     if (subjects !== first) {
       compare.push({ against: rowIds.scale(target.id, first), label: `${first.toLocaleString("en-US")} subjects` });
@@ -155,10 +162,11 @@ async function measureScale(target: ScaleTarget, context: BenchContext, populati
           compare,
         },
         "sequential",
-        measurement,
+        results.get(id)!,
       ),
       ...(bytesPerSubject === undefined ? {} : { bytesPerSubject }),
     });
+    await store.close();
   }
   return rows;
 }
@@ -175,12 +183,11 @@ async function heapUsed(): Promise<number> {
 }
 
 async function redisScale(redis: Redis, context: BenchContext, population: Population): Promise<Row[]> {
-  const store = createRedisStore(redis, { prefix: `${redisKeyTag(context)}-scale:` });
   return measureScale(
     {
       id: "redis",
       title: "Redis store",
-      store,
+      createStore: (subjects) => createRedisStore(redis, { prefix: `${redisKeyTag(context)}-scale-${subjects}:` }),
       bytes: () => redisUsedMemory(redis),
       inFlight: IN_FLIGHT,
       budgetScale: 0.3,
@@ -194,16 +201,18 @@ export const footprint: Section = {
   name: "scale",
   async run(context: BenchContext): Promise<Row[]> {
     const population = context.quick ? quickPopulation : fullPopulation;
-    const rows: Row[] = [];
-    const memoryStore = createMemoryStore();
-    rows.push(
-      ...(await measureScale(
-        { id: "memory", title: "memory store", store: memoryStore, bytes: heapUsed, inFlight: 1, budgetScale: 2 },
-        context,
-        population,
-      )),
+    const rows: Row[] = await measureScale(
+      {
+        id: "memory",
+        title: "memory store",
+        createStore: () => createMemoryStore(),
+        bytes: heapUsed,
+        inFlight: 1,
+        budgetScale: 2,
+      },
+      context,
+      population,
     );
-    await memoryStore.close();
 
     const redis = await connectRedis(context);
     try {
