@@ -27,8 +27,8 @@ const fullBudgets: Record<Mode, Budget> = {
 };
 
 const quickBudgets: Record<Mode, Budget> = {
-  sequential: { warmupOps: 100, ops: 600, rounds: 2, maxMsPerRound: 150 },
-  concurrent: { warmupOps: 128, ops: 2_000, rounds: 2, maxMsPerRound: 150 },
+  sequential: { warmupOps: 100, ops: 600, rounds: 2, maxMsPerRound: 100 },
+  concurrent: { warmupOps: 128, ops: 2_000, rounds: 2, maxMsPerRound: 100 },
 };
 
 export function createContext(quick: boolean): BenchContext {

@@ -162,7 +162,7 @@ export const guardOverhead: Section = {
             mode === "sequential"
               ? await clientCpuPerCall(
                   cases.map((benchCase) => benchCase.run),
-                  context.quick ? 50 : 500,
+                  context.quick ? 30 : 500,
                 )
               : undefined;
           for (const [index, variant] of (["raw", "guarded"] as const).entries()) {

@@ -357,7 +357,7 @@ async function measureBackend(backend: Backend, context: BenchContext): Promise<
       const id = rowIds.store(backend.id, spec.variant, mode);
       const serverUs =
         mode === "sequential" && backend.serverCost !== undefined
-          ? await backend.serverCost(spec, context.quick ? 200 : 2_000)
+          ? await backend.serverCost(spec, context.quick ? 100 : 2_000)
           : undefined;
       rows.push(
         measurementRow(
