@@ -151,29 +151,32 @@ export function meterResponse(response: Response, call: MeteredCall): Response {
   return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
 }
 
-/** Reads and removes the call-id header from whatever header shape the SDK built. */
-export function takeCallId(init: RequestInit | undefined): string | undefined {
-  const headers = init?.headers;
+/**
+ * The call-id header from whatever header shape an SDK built: `Headers`, Stainless' `{ values: Headers }`, an entry
+ * array or a record. With `remove`, the header is taken out so it never leaves the process.
+ */
+export function callIdFrom(headers: unknown, remove = false): string | undefined {
   if (headers === undefined || headers === null) return undefined;
-  if (headers instanceof Headers) {
-    const value = headers.get(callIdHeader) ?? undefined;
-    headers.delete(callIdHeader);
+  const values = headers instanceof Headers ? headers : (headers as { values?: unknown }).values;
+  if (values instanceof Headers) {
+    const value = values.get(callIdHeader) ?? undefined;
+    if (remove) values.delete(callIdHeader);
     return value;
   }
   if (Array.isArray(headers)) {
-    const index = headers.findIndex(([name]) => name?.toLowerCase() === callIdHeader);
+    const entries = headers as [string, string][];
+    const index = entries.findIndex(([name]) => name?.toLowerCase() === callIdHeader);
     if (index === -1) return undefined;
-    const value = headers[index]?.[1];
-    headers.splice(index, 1);
+    const value = entries[index]?.[1];
+    if (remove) entries.splice(index, 1);
     return value;
   }
-  const record = headers as Record<string, string>;
+  const record = headers as Record<string, unknown>;
   for (const name of Object.keys(record)) {
-    if (name.toLowerCase() === callIdHeader) {
-      const value = record[name];
-      delete record[name];
-      return value;
-    }
+    if (name.toLowerCase() !== callIdHeader) continue;
+    const value = record[name];
+    if (remove) delete record[name];
+    return typeof value === "string" ? value : undefined;
   }
   return undefined;
 }
@@ -181,7 +184,7 @@ export function takeCallId(init: RequestInit | undefined): string | undefined {
 /** A `fetch` that meters the responses of guarded calls and passes everything else through. */
 export function createTapFetch(inner: Fetch, lookup: (callId: string) => MeteredCall | undefined): Fetch {
   return async (input, init) => {
-    const callId = takeCallId(init);
+    const callId = callIdFrom(init?.headers, true);
     const response = await inner(input, init);
     const call = callId === undefined ? undefined : lookup(callId);
     if (call === undefined || !response.ok) return response;

@@ -89,15 +89,18 @@ export function emptyTotals(): Omit<UsageRow, "group"> {
 }
 
 function addTotals(row: UsageRow, record: UsageRecord): void {
-  row.requests += 1;
-  row.inputTokens += record.inputTokens;
-  row.cachedInputTokens += record.cachedInputTokens;
-  row.cacheWriteInputTokens += record.cacheWriteInputTokens;
-  row.outputTokens += record.outputTokens;
-  row.reasoningTokens += record.reasoningTokens;
-  row.costNanoUsd += record.costNanoUsd;
-  if (record.estimated) row.estimatedRequests += 1;
-  if (record.status === "error") row.errorRequests += 1;
+  mergeTotals(row, {
+    group: {},
+    requests: 1,
+    inputTokens: record.inputTokens,
+    cachedInputTokens: record.cachedInputTokens,
+    cacheWriteInputTokens: record.cacheWriteInputTokens,
+    outputTokens: record.outputTokens,
+    reasoningTokens: record.reasoningTokens,
+    costNanoUsd: record.costNanoUsd,
+    estimatedRequests: record.estimated ? 1 : 0,
+    errorRequests: record.status === "error" ? 1 : 0,
+  });
 }
 
 function mergeTotals(target: UsageRow, source: UsageRow): void {
