@@ -11,13 +11,11 @@ import type { BlockEntry, TollgateStore, UsageGroupKey, UsageRow } from "../stor
 import { assertServerEnvironment } from "./browser-environment";
 import { checkSubject } from "./check-subject";
 import { type CheckRequest, type CheckResult, type ForOptions, Gatekeeper } from "./gatekeeper";
-import { guardGenAIClient } from "./genai-adapter";
-import { guardGenerativeAIClient } from "./generative-ai-adapter";
 import type { GuardEvent } from "./guard-event";
 import { type GuardedClientOptions, type ProviderClients, resolveOptions } from "./guard-options";
 import { InputEstimator } from "./input-estimator";
 import { type AdapterContext, PendingCalls } from "./pending-calls";
-import { anthropicSurface, guardStainlessClient, openAISurface } from "./stainless-adapter";
+import { SubjectClientCache, subjectCacheKey, subjectClients } from "./subject-clients";
 import { Watchtower } from "./watchtower";
 
 export interface UsageOptions {
@@ -49,6 +47,9 @@ export interface BlockedSubject {
 
 /** `reconcile()`'s options without the store and clock, which are the guard's. */
 export type GuardReconcileOptions = Omit<ReconcileOptions, "store" | "clock">;
+
+/** Guarded clients kept for the most recent subjects (see SubjectClientCache). */
+const subjectClientCacheSize = 64;
 
 /** Reconciliation alerts fire once per provider, model and day; a day can be reconciled while the ledger keeps it. */
 const reconcileAlertTtlMs = 36 * 86_400_000;
@@ -136,23 +137,23 @@ export function guardedClient<Providers extends ProviderClients>(
     options.onEvent,
   );
   const calls = new PendingCalls(gatekeeper);
+  const clientCache = new SubjectClientCache(subjectClientCacheSize);
 
   return {
     for(subject, forOptions = {}) {
       checkSubject(subject);
-      const context: AdapterContext = { gatekeeper, options: resolved, calls, subject: { ...subject }, forOptions };
-      const guarded: ProviderClients = {};
-      if (providers.openai !== undefined)
-        guarded.openai = guardStainlessClient(providers.openai, openAISurface, context);
-      if (providers.anthropic !== undefined) {
-        guarded.anthropic = guardStainlessClient(providers.anthropic, anthropicSurface, context);
-      }
-      if (providers.google !== undefined) {
-        guarded.google =
-          "getGenerativeModel" in providers.google
-            ? guardGenerativeAIClient(providers.google, context)
-            : guardGenAIClient(providers.google, context);
-      }
+      const cacheKey = subjectCacheKey(subject, forOptions);
+      const cached = clientCache.get(cacheKey);
+      if (cached !== undefined) return cached as Providers;
+      const context: AdapterContext = {
+        gatekeeper,
+        options: resolved,
+        calls,
+        subject: { ...subject },
+        forOptions: { ...forOptions },
+      };
+      const guarded = subjectClients(providers, context);
+      clientCache.set(cacheKey, guarded);
       return guarded as Providers;
     },
     check(subject, request) {
