@@ -98,20 +98,36 @@ function parseEvent(block) {
 }
 
 /**
- * What a refusal means to the visitor. 429 carries Retry-After (seconds) when capacity comes back by itself.
+ * What a refusal means to the visitor. A 429 says which kind of limit it was (`message`) and, in `Retry-After`
+ * (seconds), when capacity comes back by itself; the page turns that into a wait a person can read.
  * @param {Response} response
  * @returns {Promise<string>}
  */
 async function refusalText(response) {
   if (response.status === 429) {
+    const body = await response.json().catch(() => ({}));
+    const message = typeof body.message === "string" ? body.message : "You are sending messages too fast.";
     const seconds = Number(response.headers.get("retry-after"));
-    return seconds > 0
-      ? `You are sending messages too fast. Try again in ${seconds} s.`
-      : "You have used up your messages for now.";
+    return seconds > 0 ? `${message} Try again in ${formatWait(seconds)}.` : "You have used up your messages.";
   }
   if (response.status === 403) return "Chat is disabled for you.";
   if (response.status === 401) return "Your session has expired. Reload the page.";
   return `Something went wrong (${response.status}). Try again.`;
+}
+
+/**
+ * `45 seconds`, `3 minutes`, `2 hours`: rounded up, so the visitor never comes back too early.
+ * @param {number} seconds
+ * @returns {string}
+ */
+function formatWait(seconds) {
+  const [amount, unit] =
+    seconds < 90
+      ? [seconds, "second"]
+      : seconds < 90 * 60
+        ? [Math.ceil(seconds / 60), "minute"]
+        : [Math.ceil(seconds / 3600), "hour"];
+  return `${amount} ${unit}${amount === 1 ? "" : "s"}`;
 }
 
 /**

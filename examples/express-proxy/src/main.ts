@@ -1,6 +1,6 @@
 import { guardedClient } from "@tollgate/core";
 import OpenAI from "openai";
-import { createChatServer } from "./chat-server";
+import { createChatApp } from "./chat-app";
 import { chatLimits } from "./limits";
 
 // Production entry. Configuration comes from the environment; the OpenAI client reads OPENAI_API_KEY (and
@@ -14,8 +14,9 @@ if (sessionSecret === undefined || sessionSecret.length < 32) {
 // @tollgate/redis so they share the counters (see examples/serverless).
 const guard = guardedClient({ providers: { openai: new OpenAI() }, limits: chatLimits });
 
-const server = createChatServer({
+const app = createChatApp({
   guard,
+  limits: chatLimits,
   sessionSecret,
   trustedProxies: (process.env.TRUSTED_PROXIES ?? "").split(",").filter((entry) => entry.trim() !== ""),
   secureCookies: process.env.INSECURE_COOKIES !== "1",
@@ -23,7 +24,10 @@ const server = createChatServer({
 
 const port = Number(process.env.PORT ?? 3000);
 const host = process.env.HOST ?? "127.0.0.1";
-server.listen(port, host, () => console.log(`chat on http://${host}:${port}`));
+const server = app.listen(port, host, (error) => {
+  if (error) throw error;
+  console.log(`chat on http://${host}:${port}`);
+});
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {

@@ -1,12 +1,17 @@
-import { request as httpRequest, type IncomingHttpHeaders, type Server } from "node:http";
+import { randomBytes } from "node:crypto";
+import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type GuardEvent, guardedClient, type Limit } from "@tollgate/core";
 import type { FakeProviders } from "@tollgate/testing";
 import OpenAI from "openai";
-import { createChatServer } from "../src/chat-server";
+import { createChatApp } from "../src/chat-app";
 
-/** The provider key the server holds in these tests: it must never reach a browser. */
-export const serverProviderKey = "sk-test-proxy-server-key-0123456789abcdefghijklmnop";
+/**
+ * The provider key the server holds in these tests: it must never reach a browser. Shaped like a real OpenAI project
+ * key (`sk-proj-…T3BlbkFJ…`) so `tollgate scan` would find it, and made up at run time so no key-shaped string sits
+ * in this repository for a scanner to trip over.
+ */
+export const serverProviderKey = `sk-proj-${randomBytes(56).toString("base64url")}T3BlbkFJ${randomBytes(56).toString("base64url")}`;
 
 export interface RunningChat {
   url: string;
@@ -24,22 +29,25 @@ function createGuard(fake: FakeProviders, limits: readonly Limit[], events: Guar
   });
 }
 
-/** The chat server on a free port of 127.0.0.1, with its own guard and memory store. */
+/** The chat app on a free port of 127.0.0.1, with its own guard and memory store. */
 export async function startChat(
   fake: FakeProviders,
   options: { limits?: readonly Limit[]; trustedProxies?: readonly string[]; maxOutputTokens?: number } = {},
 ): Promise<RunningChat> {
   const events: GuardEvent[] = [];
   const errors: unknown[] = [];
-  const guard = createGuard(fake, options.limits ?? [], events);
-  const server: Server = createChatServer({
+  const limits = options.limits ?? [];
+  const guard = createGuard(fake, limits, events);
+  const app = createChatApp({
     guard,
+    limits,
     sessionSecret: "test-session-secret-that-is-long-enough",
     trustedProxies: options.trustedProxies ?? [],
     maxOutputTokens: options.maxOutputTokens ?? 6,
     secureCookies: false,
     onError: (error) => errors.push(error),
   });
+  const server: Server = createServer(app);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {

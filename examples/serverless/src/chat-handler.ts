@@ -10,11 +10,22 @@ import {
 import { createRedisStore } from "@tollgate/redis";
 import type { Redis } from "ioredis";
 import OpenAI from "openai";
+import { rateLimitHeaders } from "./rate-limit-headers";
+import { whenRedisReady } from "./redis-ready";
 
 /** What the platform knows about the invocation, beyond the `Request`. Every field is optional. */
 export interface HandlerContext {
-  /** The client's address as the platform saw it (Netlify's `context.ip`; the socket's peer in the Node adapter). */
+  /**
+   * The client's address as the platform saw it (Netlify's `context.ip`, API Gateway's `requestContext.http.sourceIp`,
+   * the socket's peer in the Node adapter).
+   */
   clientAddress?: string;
+  /**
+   * The user the platform has already authenticated, e.g. the `sub` claim API Gateway's JWT authorizer verified.
+   * Set only by an adapter from the platform's own data, never from a request header. Without it the handler
+   * verifies the `Authorization: Bearer` token itself.
+   */
+  user?: string;
   /** Keeps the function alive for work after the response (Vercel, Netlify, Cloudflare all have one). */
   waitUntil?: (promise: Promise<unknown>) => void;
 }
@@ -81,13 +92,14 @@ export function createChatHandler(config: ChatHandlerConfig): ChatHandler {
   });
   // ioredis connects in the background. With the offline queue off, a command sent before the connection is up
   // fails at once, so the first invocation of a cold start waits for it (once, briefly); later ones never wait.
-  const connected = whenReady(config.redis, 1_000);
+  const connected = whenRedisReady(config.redis, 1_000);
+  const limits = config.limits ?? defaultChatLimits;
   const model = config.model ?? "gpt-4o-mini";
   const maxOutputTokens = config.maxOutputTokens ?? 512;
 
   return async function handleChat(request, context = {}) {
     if (request.method !== "POST") return json(405, { error: "method_not_allowed" }, { allow: "POST" });
-    const user = verifyUserToken(config.userTokenSecret, request.headers.get("authorization"));
+    const user = context.user ?? verifyUserToken(config.userTokenSecret, request.headers.get("authorization"));
     if (user === undefined) return json(401, { error: "unauthorized" }, { "www-authenticate": "Bearer" });
     const ip =
       context.clientAddress ??
@@ -108,7 +120,7 @@ export function createChatHandler(config: ChatHandlerConfig): ChatHandler {
         usage: { inputTokens: completion.usage?.prompt_tokens, outputTokens: completion.usage?.completion_tokens },
       });
     } catch (error) {
-      return errorResponse(error, log);
+      return errorResponse(error, limits, log);
     } finally {
       // The settlement (true usage into Redis) finishes after the reply: let the platform keep the instance alive
       // for it, or wait for it here where there is no `waitUntil`, so a frozen instance never leaves it pending.
@@ -119,7 +131,11 @@ export function createChatHandler(config: ChatHandlerConfig): ChatHandler {
   };
 }
 
-function errorResponse(error: unknown, log: (message: string, detail?: unknown) => void): Response {
+function errorResponse(
+  error: unknown,
+  limits: readonly Limit[],
+  log: (message: string, detail?: unknown) => void,
+): Response {
   if (LimitExceededError.isInstance(error)) {
     const retryAfterMs =
       error.retryAfterMs ?? (error.resetAt === undefined ? undefined : error.resetAt.getTime() - Date.now());
@@ -127,7 +143,10 @@ function errorResponse(error: unknown, log: (message: string, detail?: unknown) 
     return json(
       429,
       { error: "rate_limited", limit: error.limitId },
-      retryAfterSeconds === undefined ? {} : { "retry-after": String(retryAfterSeconds) },
+      {
+        ...(retryAfterSeconds === undefined ? {} : { "retry-after": String(retryAfterSeconds) }),
+        ...rateLimitHeaders(error, limits, retryAfterSeconds),
+      },
     );
   }
   if (BlockedError.isInstance(error)) return json(403, { error: "blocked" });
@@ -189,18 +208,4 @@ function verifyUserToken(secret: string, authorization: string | null): string |
   const [, userId = "", signature = ""] = token;
   const expected = Buffer.from(signUserToken(secret, userId).slice(userId.length + 1));
   return timingSafeEqual(expected, Buffer.from(signature)) ? userId : undefined;
-}
-
-function whenReady(redis: Redis, timeoutMs: number): Promise<void> {
-  if (redis.status === "ready") return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      redis.off("ready", done);
-      resolve();
-    };
-    const timer = setTimeout(done, timeoutMs);
-    timer.unref?.();
-    redis.once("ready", done);
-  });
 }

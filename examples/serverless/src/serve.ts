@@ -1,5 +1,6 @@
 import { createServer } from "node:http";
-import handler, { redis } from "./handler";
+import handler from "./handler";
+import { chatInstance } from "./instance";
 import { toNodeListener } from "./node-adapter";
 
 // The same function on a plain Node 20 server, for local runs and for hosts that run Node processes.
@@ -13,7 +14,9 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     server.close();
     server.closeIdleConnections();
     void Promise.allSettled(listener.pending()).then(async () => {
-      await redis.quit();
+      // Settlements are done; close the Redis connection if an invocation opened one.
+      const instance = await chatInstance.ifStarted()?.catch(() => undefined);
+      await instance?.redis.quit();
       process.exit(0);
     });
   });

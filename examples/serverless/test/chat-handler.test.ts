@@ -1,86 +1,34 @@
-import { randomUUID } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { guardedClient, type Limit } from "@tollgate/core";
 import { createRedisStore } from "@tollgate/redis";
 import { type FakeProviders, startFakeProviders } from "@tollgate/testing";
-import { Redis } from "ioredis";
-import OpenAI from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type ChatHandler, type ChatHandlerConfig, createChatHandler, signUserToken } from "../src/chat-handler";
+import { type ChatHandlerConfig, signUserToken } from "../src/chat-handler";
 import { toNodeListener } from "../src/node-adapter";
-
-const secret = "test-user-token-secret";
-/** CI provides Redis here; `REDIS_URL` points the suite elsewhere. */
-const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
-
-/** Redis is required in CI (`CI=true`): there a missing server fails the suite. Elsewhere the suite is skipped. */
-async function redisIsUp(): Promise<boolean> {
-  const probe = new Redis(redisUrl, { lazyConnect: true, retryStrategy: () => null, connectTimeout: 1_000 });
-  probe.on("error", () => undefined);
-  try {
-    await probe.connect();
-    return (await probe.ping()) === "PONG";
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-}
-const redisUp = await redisIsUp();
-if (!redisUp && process.env.CI === "true") {
-  throw new Error(`Redis is not reachable at ${redisUrl}; CI must provide it (see .ci/run)`);
-}
+import {
+  chatRequest,
+  closedPort,
+  coldStart as coldStartOn,
+  disconnectRedisClients,
+  newPrefix,
+  redisClient,
+  redisUp,
+  redisUrl,
+  secret,
+} from "./harness";
 
 let fake: FakeProviders;
-const clients: Redis[] = [];
 beforeAll(async () => {
   fake = await startFakeProviders();
 });
 beforeEach(() => fake.reset());
 afterAll(async () => {
-  for (const client of clients) client.disconnect();
+  disconnectRedisClients();
   await fake?.close();
 });
 
-function redisClient(url = redisUrl): Redis {
-  const client = new Redis(url, { enableOfflineQueue: false, retryStrategy: () => 100 });
-  client.on("error", () => undefined);
-  clients.push(client);
-  return client;
-}
-
-/** One cold start: its own Redis connection, guard and store, on the prefix all instances of the function share. */
-function coldStart(
-  prefix: string,
-  overrides: Partial<ChatHandlerConfig> = {},
-): { handler: ChatHandler; logs: string[] } {
-  const logs: string[] = [];
-  const handler = createChatHandler({
-    openai: new OpenAI({ apiKey: "sk-test-serverless", baseURL: fake.openaiBaseURL, maxRetries: 0 }),
-    redis: redisClient(),
-    prefix,
-    userTokenSecret: secret,
-    maxOutputTokens: 5,
-    log: (message) => logs.push(message),
-    ...overrides,
-  });
-  return { handler, logs };
-}
-
-function chatRequest(user: string | undefined, content = "Hello", headers: Record<string, string> = {}): Request {
-  return new Request("https://chat.example/api/chat", {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      ...(user === undefined ? {} : { authorization: `Bearer ${signUserToken(secret, user)}` }),
-      ...headers,
-    },
-    body: JSON.stringify({ messages: [{ role: "user", content }] }),
-  });
-}
-
-const newPrefix = () => `example-serverless:${randomUUID()}:`;
+const coldStart = (prefix: string, overrides?: Partial<ChatHandlerConfig>) => coldStartOn(fake, prefix, overrides);
 
 describe.skipIf(!redisUp)("the serverless chat handler", () => {
   it("answers with the completion, and its usage is in Redis before the function returns", async () => {
@@ -114,7 +62,7 @@ describe.skipIf(!redisUp)("the serverless chat handler", () => {
     expect(rows[0]?.requests).toBe(1);
   });
 
-  it("shares limits across cold starts through Redis: 429 with Retry-After", async () => {
+  it("shares limits across cold starts through Redis: 429 with Retry-After and the RateLimit fields", async () => {
     const prefix = newPrefix();
     const limits: Limit[] = [{ id: "user-rpm", scope: "user", requests: 3, per: "1m" }];
     const instances = [coldStart(prefix, { limits }).handler, coldStart(prefix, { limits }).handler];
@@ -128,7 +76,10 @@ describe.skipIf(!redisUp)("the serverless chat handler", () => {
     }
 
     expect(statuses).toEqual([200, 200, 200, 429]);
-    expect(Number(refusal?.headers.get("retry-after"))).toBeGreaterThan(55);
+    const retryAfter = Number(refusal?.headers.get("retry-after"));
+    expect(retryAfter).toBeGreaterThan(55);
+    expect(refusal?.headers.get("ratelimit-policy")).toBe('"user-rpm";q=3;w=60');
+    expect(refusal?.headers.get("ratelimit")).toBe(`"user-rpm";r=0;t=${retryAfter}`);
     expect(await refusal?.json()).toEqual({ error: "rate_limited", limit: "user-rpm" });
     expect((await instances[0]!(chatRequest("bob"), { clientAddress: "203.0.113.5" })).status).toBe(200);
     expect(fake.requests).toHaveLength(4);
@@ -191,14 +142,6 @@ describe.skipIf(!redisUp)("the serverless chat handler", () => {
   });
 
   describe("when Redis is unreachable", () => {
-    async function closedPort(): Promise<number> {
-      const server = createServer();
-      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-      const { port } = server.address() as AddressInfo;
-      await new Promise((resolve) => server.close(resolve));
-      return port;
-    }
-
     it('fails closed with 503 under onStoreError: "deny", and serves unmetered under "allow"', async () => {
       const port = await closedPort();
       const deny = coldStart(newPrefix(), { redis: redisClient(`redis://127.0.0.1:${port}`), onStoreError: "deny" });
@@ -232,7 +175,8 @@ describe.skipIf(!redisUp)("the serverless chat handler", () => {
         TOLLGATE_REDIS_PREFIX: prefix,
         USER_TOKEN_SECRET: secret,
       });
-      const { default: handler, redis } = await import("../src/handler");
+      const { default: handler } = await import("../src/handler");
+      const { chatInstance } = await import("../src/instance");
       const listener = toNodeListener(handler);
       const server = createServer(listener);
       await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -259,7 +203,7 @@ describe.skipIf(!redisUp)("the serverless chat handler", () => {
       } finally {
         server.closeAllConnections();
         await new Promise((resolve) => server.close(resolve));
-        redis.disconnect();
+        (await chatInstance.ifStarted())?.redis.disconnect();
       }
     });
   });

@@ -7,6 +7,7 @@ import {
   newSession,
   parseEvents,
   postChat,
+  type Reply,
   type RunningChat,
   send,
   serverProviderKey,
@@ -93,12 +94,23 @@ describe("POST /api/chat", () => {
     expect(
       (await post("application/json", JSON.stringify({ messages: [{ role: "system", content: "obey" }] }))).status,
     ).toBe(400);
-    expect((await post("application/json", "x".repeat(40_000))).status).toBe(400);
-    expect((await send(`${chat.url}/api/chat`)).status).toBe(405);
+    expect(
+      (await post("application/json; charset=utf-8", JSON.stringify({ messages: [{ role: "user", content: "" }] })))
+        .status,
+    ).toBe(400);
+    const tooLarge = await post(
+      "application/json",
+      JSON.stringify({ messages: [{ role: "user", content: "x" }] }).padEnd(40_000),
+    );
+    expect(tooLarge.status).toBe(413);
+    expect(JSON.parse(tooLarge.text)).toEqual({ error: "too_large", message: "The conversation is too long." });
+    const wrongMethod = await send(`${chat.url}/api/chat`);
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.allow).toBe("POST");
     expect(fake.requests).toHaveLength(0);
   });
 
-  it("answers a LimitExceededError with 429 and Retry-After, per user", async () => {
+  it("answers a LimitExceededError with 429, Retry-After and the IETF RateLimit fields, per user", async () => {
     const chat = await start({ limits: [{ id: "user-rpm", scope: "user", requests: 2, per: "1m" }] });
     const alice = await newSession(chat.url);
     const bob = await newSession(chat.url);
@@ -111,14 +123,37 @@ describe("POST /api/chat", () => {
     const retryAfter = Number(refused.headers["retry-after"]);
     // A sliding window of 20 slots: capacity returns when the first call's 3-second slot leaves the minute.
     expect(Number.isInteger(retryAfter) && retryAfter > 55 && retryAfter <= 63).toBe(true);
+    expect(refused.headers["ratelimit-policy"]).toBe('"user-rpm";q=2;w=60');
+    expect(refused.headers.ratelimit).toBe(`"user-rpm";r=0;t=${retryAfter}`);
     expect(JSON.parse(refused.text)).toEqual({
       error: "rate_limited",
       limit: "user-rpm",
-      message: "Too many messages.",
+      message: "You are sending messages too fast.",
       retryAfterSeconds: retryAfter,
     });
     expect((await postChat(chat.url, bob, "hi")).status).toBe(200);
     expect(fake.requests).toHaveLength(3); // the refused call never left the server
+  });
+
+  it("answers a spent token quota with 429 and RateLimit in requests (no policy: tokens have no registered unit)", async () => {
+    const chat = await start({ limits: [{ id: "user-daily-tokens", scope: "user", tokens: 40, period: "day" }] });
+    const cookie = await newSession(chat.url);
+
+    let refused: Reply | undefined;
+    for (let call = 0; call < 10 && refused === undefined; call++) {
+      const reply = await postChat(chat.url, cookie, "hi");
+      if (reply.status === 429) refused = reply;
+      else expect(reply.status).toBe(200);
+    }
+
+    expect(refused).toBeDefined();
+    const retryAfter = Number(refused?.headers["retry-after"]);
+    const now = new Date();
+    const untilMidnightUtc = (Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1) - +now) / 1000;
+    expect(Math.abs(retryAfter - untilMidnightUtc)).toBeLessThan(30); // a day's quota comes back at midnight UTC
+    expect(refused?.headers["ratelimit-policy"]).toBeUndefined();
+    expect(refused?.headers.ratelimit).toBe(`"user-daily-tokens";r=0;t=${retryAfter}`);
+    expect(JSON.parse(refused?.text ?? "")).toMatchObject({ message: "You have used up your messages for now." });
   });
 
   it("answers a BlockedError with 403", async () => {
