@@ -105,6 +105,9 @@ export interface GatekeeperParts {
 
 const defaultMaxWaitMs = 60_000;
 
+/** When to try again to release an admission the store did not answer (after the first attempt failed). */
+const releaseRetryDelaysMs = [1_000, 5_000, 20_000];
+
 /**
  * Admits calls before they are sent and settles them after: the policy half of Tollgate. SDK adapters describe a
  * call (`CallRequest`) and report how it ended (`CallOutcome`); everything about limits, prices and the store
@@ -455,10 +458,21 @@ export class Gatekeeper {
   /**
    * An admission the store did not answer in time may still have been applied: release it with a zero settlement
    * (idempotent by id, so harmless when nothing was reserved), rather than let it hold capacity until its window ends.
+   * The store is probably unreachable right now, so a failed release is tried again a few times: a client may still
+   * deliver the admission after it reconnects, and the release must reach the store too (stores ignore an admission
+   * that arrives after its release).
    */
-  private releaseUnanswered(reservationId: string, planned: readonly PlannedCharge[]): void {
+  private releaseUnanswered(reservationId: string, planned: readonly PlannedCharge[], attempt = 0): void {
     const amounts = planned.map(() => 0);
-    void this.storeCall("settle", () => this.store.settle({ reservationId, amounts }));
+    const released = this.storeCall("settle", async () => {
+      await this.store.settle({ reservationId, amounts });
+      return true;
+    });
+    void released.then((done) => {
+      const delay = releaseRetryDelaysMs[attempt];
+      if (done === true || delay === undefined) return;
+      setTimeout(() => this.releaseUnanswered(reservationId, planned, attempt + 1), delay).unref?.();
+    });
   }
 
   /** Emits an event on behalf of a part of the guard (the watchtower's alerts). */

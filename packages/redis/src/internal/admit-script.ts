@@ -31,10 +31,17 @@ local blockCount = tonumber(A[1])
 local chargeCount = tonumber(A[2])
 local reservationId = A[3]
 local leaseMs = tonumber(A[4])
+-- A replay of an admission already applied (ioredis re-sends unanswered commands after a reconnect, Cluster after a
+-- failover) finds its record, or the tombstone its settlement left, and charges nothing again.
+local replay = A[5] ~= '1' and redis.call('EXISTS', KEYS[1]) == 1
 
-for index = 1, blockCount do
+for index = 1, replay and 0 or blockCount do
   local entry = redis.call('GET', KEYS[1 + index])
-  if entry then return {0, now, 'blocked', entry} end
+  -- Redis still returns a key at exactly its expiry time (PXAT until): the block has ended at until, as elsewhere.
+  if entry then
+    local ends = cjson.decode(entry)[3]
+    if ends == cjson.null or tonumber(ends) > now then return {0, now, 'blocked', entry} end
+  end
 end
 
 local usedAfter = {}
@@ -72,7 +79,9 @@ for index = 1, chargeCount do
     used = redis.call('ZCARD', key)
   end
   usedAfter[index] = used + amount
-  if used + amount > capacity then
+  if replay then
+    usedAfter[index] = used
+  elseif used + amount > capacity then
     if A[base + 4] ~= '1' then
       shadowRefusals[#shadowRefusals + 1] = index - 1
     else
@@ -102,7 +111,7 @@ for index = 1, chargeCount do
   end
 end
 
-if A[5] == '1' then return {1, now, shadowRefusals, usedAfter} end
+if replay or A[5] == '1' then return {1, now, shadowRefusals, usedAfter} end
 
 local leaseExpiresAt = now + leaseMs
 local reserved = {}

@@ -9,7 +9,7 @@ import { positiveMilliseconds } from "./numbers";
  */
 export const extendLeaseLua = `
 local raw = redis.call('GET', KEYS[1])
-if not raw then return 0 end
+if not raw or raw == 'settled' then return 0 end
 local reservation = cjson.decode(raw)
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
