@@ -105,8 +105,8 @@ export interface GatekeeperParts {
 
 const defaultMaxWaitMs = 60_000;
 
-/** When to try again to release an admission the store did not answer (after the first attempt failed). */
-const releaseRetryDelaysMs = [1_000, 5_000, 20_000];
+/** When to try a failed settlement again: a store outage of up to about a minute and a half loses none. */
+const settleRetryDelaysMs = [1_000, 5_000, 20_000, 60_000];
 
 /**
  * Admits calls before they are sent and settles them after: the policy half of Tollgate. SDK adapters describe a
@@ -339,7 +339,7 @@ export class Gatekeeper {
         concurrent: 0,
       };
       const amounts = call.planned.map((plan) => actual[plan.limit.measure]);
-      await this.storeCall("settle", () => this.store.settle({ reservationId: call.id, amounts }));
+      await this.settleInStore(call.id, amounts);
       this.watchtower.afterSettle(call.planned, call.usedAfter, amounts);
     }
     const subject = call.request.subject;
@@ -458,21 +458,30 @@ export class Gatekeeper {
   /**
    * An admission the store did not answer in time may still have been applied: release it with a zero settlement
    * (idempotent by id, so harmless when nothing was reserved), rather than let it hold capacity until its window ends.
-   * The store is probably unreachable right now, so a failed release is tried again a few times: a client may still
-   * deliver the admission after it reconnects, and the release must reach the store too (stores ignore an admission
-   * that arrives after its release).
+   * The store is probably unreachable right now, so a failed release is tried again (`settleInStore`): a client may
+   * still deliver the admission after it reconnects, and the release must reach the store too (stores ignore an
+   * admission that arrives after its release).
    */
-  private releaseUnanswered(reservationId: string, planned: readonly PlannedCharge[], attempt = 0): void {
-    const amounts = planned.map(() => 0);
-    const released = this.storeCall("settle", async () => {
+  private releaseUnanswered(reservationId: string, planned: readonly PlannedCharge[]): void {
+    void this.settleInStore(
+      reservationId,
+      planned.map(() => 0),
+    );
+  }
+
+  /**
+   * Settles in the store; when the store fails, tries again in the background a few times. Settlement is idempotent
+   * by reservation id, so a retry never applies twice; without it, a store outage at the end of a call would leave
+   * its reservation (the worst case) charged and its concurrency slot held until the lease runs out.
+   */
+  private async settleInStore(reservationId: string, amounts: readonly number[], attempt = 0): Promise<void> {
+    const settled = await this.storeCall("settle", async () => {
       await this.store.settle({ reservationId, amounts });
       return true;
     });
-    void released.then((done) => {
-      const delay = releaseRetryDelaysMs[attempt];
-      if (done === true || delay === undefined) return;
-      setTimeout(() => this.releaseUnanswered(reservationId, planned, attempt + 1), delay).unref?.();
-    });
+    const delay = settleRetryDelaysMs[attempt];
+    if (settled === true || delay === undefined) return;
+    setTimeout(() => void this.settleInStore(reservationId, amounts, attempt + 1), delay).unref?.();
   }
 
   /** Emits an event on behalf of a part of the guard (the watchtower's alerts). */
