@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { runAlerts } from "./alerts-command";
 import { runBlockCommand } from "./block-command";
 import { processIo } from "./command-io";
 import { runDemo } from "./demo";
@@ -13,7 +14,8 @@ Commands:
   demo [--store <url>]  Play what Tollgate stops, offline, against a fake provider server
   scan <paths…>     Find leaked provider keys in build output (--format text|json|sarif, --allow <file>)
   usage             Spend and tokens from a store's ledger (--store <url> --since 7d --group-by user,model,day)
-  report            A self-contained HTML page: spend per day vs budget, top users and models (--store <url> --out f.html)
+  report            A self-contained HTML page: spend per day vs budget, top users and models, alerts (--store <url> --out f.html)
+  alerts            The alerts a guard delivered, newest first (--store <url> --since 7d --json)
   block | unblock   The kill switch for a user, IP, key, tenant, session or everything (--store <url>)
   blocked           What is blocked (--store <url>)
 
@@ -43,6 +45,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   if (command === "usage") return runUsage(argv.slice(1), processIo);
   if (command === "report") return runReport(argv.slice(1), processIo);
+  if (command === "alerts") return runAlerts(argv.slice(1), processIo);
   if (command === "block" || command === "unblock" || command === "blocked") {
     return runBlockCommand(command, argv.slice(1), processIo);
   }

@@ -1,6 +1,7 @@
 import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { formatUsd, type UsageGroupKey, type UsageRow } from "@tollgate/core";
+import { alertRow } from "./alert-rows";
 import type { CommandIo } from "./command-io";
 import { openStore, redactUrl } from "./open-store";
 import { parseInstant } from "./parse-duration-ago";
@@ -8,6 +9,8 @@ import { type RankedRow, type ReportData, renderReportHtml, type UsageTotals } f
 
 const dayMs = 86_400_000;
 const topCount = 10;
+/** Alerts listed at most: the newest of the range. */
+const maxAlerts = 500;
 const budgetPeriods = ["range", "month", "day"] as const;
 type BudgetPeriod = (typeof budgetPeriods)[number];
 /** An average Gregorian month, for spreading a monthly budget over days. */
@@ -16,8 +19,9 @@ const daysPerMonth = 365.25 / 12;
 export const reportHelp = `Usage: tollgate report --store <url> --out <file.html> [--since 30d] [--until <date>]
                        [--budget <usd> [--budget-period range|month|day]] [--title <text>]
 
-Writes one self-contained HTML page (inline CSS and SVG, no scripts, nothing fetched) from a store's ledger:
-totals, spend per UTC day as bars, and the top ${topCount} users and models by spend.
+Writes one self-contained HTML page (inline CSS and SVG, no scripts, nothing fetched) from a store's ledger and
+alert log: totals, spend per UTC day as bars (▼ on days a budget threshold was crossed), the top ${topCount} users
+and models by spend, and the alerts of the range (the newest ${maxAlerts}).
 
 --budget draws a daily budget line over the bars. --budget-period says what the amount covers:
   range  (default) the whole --since…--until range: the line is budget ÷ the range's length in days
@@ -71,11 +75,12 @@ export async function runReport(argv: readonly string[], io: CommandIo): Promise
   let data: ReportData;
   try {
     const query = (groupBy: readonly UsageGroupKey[]) => opened.store.queryUsage({ since, until, groupBy });
-    const [totalRows, dayRows, userRows, modelRows] = await Promise.all([
+    const [totalRows, dayRows, userRows, modelRows, alertEntries] = await Promise.all([
       query([]),
       query(["day"]),
       query(["user"]),
       query(["model"]),
+      opened.store.listAlerts({ since, until, limit: maxAlerts + 1 }),
     ]);
     data = {
       title: values.title ?? "Tollgate spend report",
@@ -87,6 +92,7 @@ export async function runReport(argv: readonly string[], io: CommandIo): Promise
       budget: budgetUsd === undefined ? undefined : dailyBudget(budgetUsd, period, until - since),
       topUsers: ranked(userRows, "user"),
       topModels: ranked(modelRows, "model"),
+      alerts: { rows: alertEntries.slice(0, maxAlerts).map(alertRow), truncated: alertEntries.length > maxAlerts },
     };
   } finally {
     await opened.close();
@@ -99,7 +105,7 @@ export async function runReport(argv: readonly string[], io: CommandIo): Promise
     return 1;
   }
   io.stdout(
-    `wrote ${out}: ${data.days.length} days, ${data.totals.requests.toLocaleString("en-US")} requests, ${formatUsd(data.totals.costNanoUsd)}\n`,
+    `wrote ${out}: ${data.days.length} days, ${data.totals.requests.toLocaleString("en-US")} requests, ${formatUsd(data.totals.costNanoUsd)}, ${data.alerts.rows.length}${data.alerts.truncated ? "+" : ""} alerts\n`,
   );
   return 0;
 }

@@ -1,5 +1,6 @@
 import { formatUsd, type UsageRow } from "@tollgate/core";
-import { dailyBarChart, escapeHtml, meterBar } from "./svg-charts";
+import { type AlertRow, formatAlertTime } from "./alert-rows";
+import { type DayMarker, dailyBarChart, escapeHtml, meterBar } from "./svg-charts";
 
 /** The totals of a range, as a store's `queryUsage` returns them for one group. */
 export type UsageTotals = Omit<UsageRow, "group">;
@@ -26,6 +27,8 @@ export interface ReportData {
   budget: { dailyNanoUsd: number; description: string } | undefined;
   topUsers: { rows: readonly RankedRow[]; total: number };
   topModels: { rows: readonly RankedRow[]; total: number };
+  /** The alerts of the range from the store's alert log, newest first; `truncated` when the log held more. */
+  alerts: { rows: readonly AlertRow[]; truncated: boolean };
 }
 
 /** The whole report as one self-contained HTML page: inline CSS and SVG, no scripts, no external resources. */
@@ -40,6 +43,7 @@ export function renderReportHtml(data: ReportData): string {
     lineLabel: data.budget === undefined ? "" : `budget ${formatUsd(data.budget.dailyNanoUsd)}/day`,
     formatValue: formatUsd,
     label: "Spend per UTC day",
+    markers: thresholdMarkers(data.alerts.rows),
   });
   const budgetSummary =
     data.budget === undefined
@@ -64,6 +68,7 @@ export function renderReportHtml(data: ReportData): string {
 <div><dt>Tokens</dt><dd data-total="tokens">${formatCount(totals.inputTokens + totals.outputTokens)}</dd><dd class="detail">${formatCount(totals.inputTokens)} in · ${formatCount(totals.outputTokens)} out</dd></div>
 <div><dt>Spend</dt><dd data-total="spend">${escapeHtml(formatUsd(totals.costNanoUsd))}</dd></div>
 ${totals.errorRequests > 0 ? `<div><dt>Errors</dt><dd data-total="errors">${formatCount(totals.errorRequests)}</dd></div>` : ""}
+<div><dt>Alerts</dt><dd data-total="alerts">${formatCount(data.alerts.rows.length)}${data.alerts.truncated ? "+" : ""}</dd></div>
 </dl>
 </header>
 <main>
@@ -71,6 +76,7 @@ ${totals.errorRequests > 0 ? `<div><dt>Errors</dt><dd data-total="errors">${form
 <h2>Spend per day</h2>
 ${chart}
 ${budgetSummary}
+${data.alerts.rows.some((row) => row.budgetThreshold) ? `<p class="note"><span class="marker-key">▼</span> marks a day on which a budget threshold was crossed (see Alerts).</p>` : ""}
 </section>
 <section>
 <h2>Top users</h2>
@@ -79,6 +85,10 @@ ${rankedTable("User", "no user", data.topUsers, totals.costNanoUsd)}
 <section>
 <h2>Top models</h2>
 ${rankedTable("Model", "no model", data.topModels, totals.costNanoUsd)}
+</section>
+<section>
+<h2>Alerts</h2>
+${alertsTable(data.alerts)}
 </section>
 </main>
 <footer>Tollgate usage report. Days are UTC; amounts are the ledger's, estimates included.</footer>
@@ -112,6 +122,37 @@ function rankedTable(
 ${body}
 </tbody>
 </table>${more}`;
+}
+
+/** The alerts as delivered: every text comes from the store (subject values are user input) and is escaped. */
+function alertsTable(alerts: ReportData["alerts"]): string {
+  if (alerts.rows.length === 0) return `<p class="note">No alerts in this range.</p>`;
+  const body = alerts.rows
+    .map(
+      (row) =>
+        `<tr data-alert-type="${escapeHtml(row.type)}" data-time="${row.time}"><td class="number">${escapeHtml(formatAlertTime(row.time))}</td><td>${escapeHtml(row.type)}</td><td class="about">${escapeHtml(row.about)}</td><td class="who">${escapeHtml(row.who)}</td><td>${escapeHtml(row.level)}</td><td class="description">${escapeHtml(row.description)}</td></tr>`,
+    )
+    .join("\n");
+  const more = alerts.truncated ? `<p class="note">The newest ${alerts.rows.length} alerts of the range.</p>` : "";
+  return `<table class="alerts">
+<thead><tr><th class="number">Time (UTC)</th><th>Alert</th><th>Limit / model</th><th>Who</th><th>Level</th><th>What happened</th></tr></thead>
+<tbody>
+${body}
+</tbody>
+</table>${more}`;
+}
+
+/** One chart marker per UTC day on which budget thresholds were crossed, oldest alert first in its tooltip. */
+function thresholdMarkers(rows: readonly AlertRow[]): DayMarker[] {
+  const byDay = new Map<string, string[]>();
+  for (const row of [...rows].reverse()) {
+    if (!row.budgetThreshold) continue;
+    const day = new Date(row.time).toISOString().slice(0, 10);
+    const lines = byDay.get(day) ?? [];
+    lines.push(`${row.about}: ${row.level}, ${row.who}`);
+    byDay.set(day, lines);
+  }
+  return [...byDay].map(([day, lines]) => ({ day, lines }));
 }
 
 function formatCount(value: number): string {
@@ -158,5 +199,8 @@ th { color: var(--muted); font-weight: 500; font-size: 13px; }
 .meter { width: 100%; height: 12px; display: block; }
 .meter-track { fill: var(--track); }
 .meter-fill { fill: var(--bar); }
+.chart .alert-marker { fill: var(--over); }
+.marker-key { color: var(--over); }
+table.alerts td { vertical-align: top; font-size: 13px; overflow-wrap: break-word; }
 footer { margin-top: 40px; }
 `;

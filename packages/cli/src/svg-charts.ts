@@ -29,6 +29,14 @@ export interface DailyBarChartOptions {
   formatValue: (value: number) => string;
   /** The accessible name of the chart. */
   label: string;
+  /** Days to flag above their bar (budget thresholds crossed), each with the lines of its tooltip. */
+  markers?: readonly DayMarker[];
+}
+
+/** A flag above one day's bar: `day` is `YYYY-MM-DD` in UTC; `lines` say what happened that day. */
+export interface DayMarker {
+  day: string;
+  lines: readonly string[];
 }
 
 const chartWidth = 960;
@@ -38,6 +46,8 @@ const margin = { top: 16, right: 16, bottom: 40, left: 84 };
 /**
  * A vertical bar per day with a y axis of round ticks and, when `lineValue` is set, a dashed line across. Bars over
  * the line get the `over` class. Each bar is `<rect class="bar…" data-day="YYYY-MM-DD">` with a `<title>` tooltip.
+ * Each marker is a small triangle `<path class="alert-marker" data-day="YYYY-MM-DD">` pointing down at the top of its
+ * day's bar, its lines in a `<title>`; markers for days outside the bars are left out.
  */
 export function dailyBarChart(options: DailyBarChartOptions): string {
   const { bars, lineValue, formatValue } = options;
@@ -85,6 +95,19 @@ export function dailyBarChart(options: DailyBarChartOptions): string {
     parts.push(
       `<line class="budget-line" x1="${margin.left}" x2="${chartWidth - margin.right}" y1="${y}" y2="${y}"><title>${escapeHtml(options.lineLabel)}</title></line>`,
       `<text class="budget-label" x="${chartWidth - margin.right}" y="${y - 6}" text-anchor="end">${escapeHtml(options.lineLabel)}</text>`,
+    );
+  }
+  // Markers go last, over the budget line and its label, just above their bar.
+  const slotOfDay = new Map(bars.map((bar, index) => [bar.day, index]));
+  for (const marker of options.markers ?? []) {
+    const index = slotOfDay.get(marker.day);
+    if (index === undefined || marker.lines.length === 0) continue;
+    const centre = round(margin.left + index * slot + slot / 2);
+    const half = round(Math.min(6, Math.max(3, slot * 0.3)));
+    const height = round(1.6 * half);
+    const top = round(Math.max(2, yOf(bars[index]!.value) - 3 - height));
+    parts.push(
+      `<path class="alert-marker" data-day="${escapeHtml(marker.day)}" d="M${round(centre - half)} ${top}h${round(2 * half)}l-${half} ${height}z"><title>${escapeHtml(`${marker.day}: ${marker.lines.join("; ")}`)}</title></path>`,
     );
   }
   parts.push("</svg>");

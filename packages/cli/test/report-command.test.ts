@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { formatUsd, guardedClient } from "@tollgate/core";
+import { alertLogEntry, formatUsd, guardedClient } from "@tollgate/core";
 import { createRedisStore } from "@tollgate/redis";
 import { startFakeProviders } from "@tollgate/testing";
 import { Redis } from "ioredis";
@@ -109,6 +109,77 @@ describe("tollgate report on a Redis store", () => {
       const badBudget = captureIo(now);
       expect(await runReport(["--store", storeUrl, "--out", file, "--budget", "lots"], badBudget)).toBe(2);
       expect(badBudget.err).toContain('"lots"');
+    } finally {
+      redis.disconnect();
+      await fake.close();
+      await rm(folder, { recursive: true, force: true });
+    }
+  });
+
+  it("lists the alerts of the range, newest first and escaped, and marks budget crossings on the chart", async () => {
+    const prefix = `tollgate-cli-report:${randomUUID()}`;
+    const storeUrl = `redis://127.0.0.1:6379?prefix=${encodeURIComponent(prefix)}`;
+    const fake = await startFakeProviders();
+    const redis = new Redis({ host: "127.0.0.1", port: 6379, enableOfflineQueue: false });
+    const folder = await mkdtemp(join(tmpdir(), "tollgate-report-"));
+    try {
+      const store = createRedisStore(redis, { prefix });
+      const guard = guardedClient({
+        providers: { openai: new OpenAI({ apiKey: "sk-test", baseURL: fake.openaiBaseURL, maxRetries: 0 }) },
+        store,
+        limits: [{ id: "user-daily-usd", scope: "user", usd: 0.015, period: "day" }],
+        prices: { "gpt-4o-mini": { input: 1_000, output: 1_000 } }, // $0.001 per token
+        alerts: { sinks: [() => undefined], projected: false },
+      });
+      // $0.01 per call: the first crosses 50 %, the second does not fit and exhausts the budget (the 100 % alert).
+      fake.addRule({ usage: { inputTokens: 6, outputTokens: 4 } });
+      for (let call = 0; call < 2; call++) {
+        await guard
+          .for({ user: hostileUser })
+          .openai.chat.completions.create({
+            model: "gpt-4o-mini",
+            max_tokens: 4,
+            messages: [{ role: "user", content: `call ${call}` }],
+          })
+          .catch(() => undefined);
+        await guard.close();
+      }
+      await guard.close();
+      const now = Date.now();
+      // An alert from before the range: not in the report.
+      const old = alertLogEntry({
+        type: "loop.detected",
+        time: new Date(now - 40 * dayMs),
+        subject: { user: "old-loop" },
+        model: "gpt-4o-mini",
+        repeats: 10,
+        windowMs: 60_000,
+      });
+      await store.recordAlert(old);
+      const inRange = await store.listAlerts({ since: now - 30 * dayMs, until: now + 1 });
+      expect(inRange.map((entry) => entry.alert)).toMatchObject([
+        { type: "budget.threshold", fraction: 1 },
+        { type: "budget.threshold", fraction: 0.5 },
+      ]);
+
+      const file = join(folder, "report.html");
+      expect(await runReport(["--store", storeUrl, "--out", file], captureIo(now))).toBe(0);
+      const html = await readFile(file, "utf8");
+      expect(html.toLowerCase()).not.toContain("<script");
+      const rows = [...html.matchAll(/<tr data-alert-type="([^"]*)" data-time="(\d+)">(.*?)<\/tr>/g)];
+      expect(rows.map((match) => Number(match[2]))).toEqual(inRange.map((entry) => entry.time));
+      expect(rows.map((match) => match[3]?.match(/<td>(\d+)% of \$0\.0150<\/td>/)?.[1])).toEqual(["100", "50"]);
+      for (const match of rows) {
+        expect(match[1]).toBe("budget.threshold");
+        expect(match[3]).toContain(`<td class="who">user ${escapeHtml(hostileUser)}</td>`);
+        expect(match[3]).toContain(`<td class="about">user-daily-usd</td>`);
+      }
+      expect(html).not.toContain("old-loop");
+      const today = new Date(inRange[0]!.time).toISOString().slice(0, 10);
+      expect(html).toMatch(
+        new RegExp(`<path class="alert-marker" data-day="${today}"[^>]*><title>${today}: user-daily-usd: `),
+      );
+      expect(html.match(/class="alert-marker"/g)).toHaveLength(1);
     } finally {
       redis.disconnect();
       await fake.close();

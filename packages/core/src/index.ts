@@ -58,6 +58,15 @@ export type { ReconciledProvider, ReconcileOptions, ReconcileReport, ReconcileRo
 export { reconcile } from "./reconcile/reconcile";
 export type { AnthropicReconcileOptions } from "./reconcile/reconcile-anthropic";
 export type { OpenAIReconcileOptions } from "./reconcile/reconcile-openai";
+export type { AlertLogEntry, AlertLogQuery, LoggedAlert } from "./store/alert-log";
+export {
+  alertFromLogEntry,
+  alertLogEntry,
+  checkAlertLogEntry,
+  checkAlertLogQuery,
+  defaultAlertLogMaxEntries,
+  defaultAlertLogRetentionMs,
+} from "./store/alert-log";
 export type { MemoryStoreOptions } from "./store/memory-store";
 export { createMemoryStore } from "./store/memory-store";
 export type {

@@ -1,15 +1,20 @@
-import type {
-  AdmitRequest,
-  AdmitResult,
-  BlockEntry,
-  SettleRequest,
-  TollgateStore,
-  UsageQuery,
-  UsageRecord,
-  UsageRow,
+import {
+  type AdmitRequest,
+  type AdmitResult,
+  type AlertLogEntry,
+  type AlertLogQuery,
+  type BlockEntry,
+  defaultAlertLogMaxEntries,
+  defaultAlertLogRetentionMs,
+  type SettleRequest,
+  type TollgateStore,
+  type UsageQuery,
+  type UsageRecord,
+  type UsageRow,
 } from "@tollgate/core";
 import { admitParameters } from "./internal/admit-function";
 import { admitValues, parseAdmitReply } from "./internal/admit-request";
+import { type AlertLogBounds, listAlertsStatement, parseAlertRows, recordAlertStatement } from "./internal/alert-log";
 import { blockStatement, listBlockedStatement, parseBlockEntry, unblockStatement } from "./internal/block-list";
 import { checkSchemaVersion, runMigrations } from "./internal/migration-runner";
 import { nonNegativeInteger, positiveMilliseconds, replyNumber } from "./internal/numbers";
@@ -39,6 +44,10 @@ export interface PostgresStoreOptions extends PostgresSchemaOptions {
   settleGraceMs?: number;
   /** How long ledger rows are kept, in ms after their call; `Infinity` keeps them. Default 35 days. */
   ledgerRetentionMs?: number;
+  /** Most rows the alert log keeps; recording more deletes the oldest recorded. Default 10,000. */
+  alertLogMaxEntries?: number;
+  /** Alert log rows this much older than the one being recorded are deleted, in ms. Default 400 days. */
+  alertLogRetentionMs?: number;
   /** How often this store deletes expired rows, in ms; 0 turns it off (then call `sweep()` yourself). Default 60000. */
   sweepIntervalMs?: number;
   /** Receives the errors of background sweeps, which are otherwise ignored (the next one tries again). */
@@ -85,6 +94,7 @@ class PostgresTollgateStore implements PostgresStore {
   private readonly relaxed: boolean;
   private readonly settleGraceMs: number;
   private readonly ledgerRetentionMs: number;
+  private readonly alertLogBounds: AlertLogBounds;
   private readonly onSweepError: ((error: Error) => void) | undefined;
   private readonly sweepTimer: ReturnType<typeof setInterval> | undefined;
   private readonly statements: {
@@ -111,6 +121,10 @@ class PostgresTollgateStore implements PostgresStore {
       1,
       true,
     );
+    this.alertLogBounds = {
+      maxEntries: integerOption(options.alertLogMaxEntries, "alertLogMaxEntries", defaultAlertLogMaxEntries, 1),
+      retentionMs: integerOption(options.alertLogRetentionMs, "alertLogRetentionMs", defaultAlertLogRetentionMs, 1),
+    };
     const sweepIntervalMs = integerOption(options.sweepIntervalMs, "sweepIntervalMs", defaultSweepIntervalMs, 0);
     this.onSweepError = options.onSweepError;
     const names = this.names;
@@ -176,6 +190,15 @@ class PostgresTollgateStore implements PostgresStore {
   async markOnce(key: string, ttlMs: number): Promise<boolean> {
     const ttl = positiveMilliseconds(ttlMs, "ttlMs");
     return (await this.run([this.statements.markOnce, [key, ttl]])).length === 1;
+  }
+
+  /** One statement: the insert, and the deletion of rows past the log's bounds. */
+  async recordAlert(entry: AlertLogEntry): Promise<void> {
+    await this.run(recordAlertStatement(this.names, entry, this.alertLogBounds));
+  }
+
+  async listAlerts(query: AlertLogQuery = {}): Promise<AlertLogEntry[]> {
+    return parseAlertRows(await this.run(listAlertsStatement(this.names, query)));
   }
 
   migrate(): Promise<MigrationResult> {

@@ -19,11 +19,17 @@ afterAll(async () => {
 
 describeStoreContract("pglite (in memory)", {
   createStore: () => createPostgresStore(database, { sweepIntervalMs: 0 }),
+  createStoreWithAlertLogLimits: ({ maxEntries, retentionMs }) =>
+    createPostgresStore(database, {
+      sweepIntervalMs: 0,
+      alertLogMaxEntries: maxEntries,
+      alertLogRetentionMs: retentionMs,
+    }),
 });
 
 describe("PGlite store", () => {
   it("migrates idempotently and runs the sweep", async () => {
-    expect(await migrate(database)).toEqual({ applied: [], version: 1 });
+    expect(await migrate(database)).toEqual({ applied: [], version: 2 });
     const store = createPostgresStore(database, { sweepIntervalMs: 0 });
     expect(await store.sweep()).toMatchObject({ skipped: false });
   });

@@ -107,11 +107,25 @@ describe.runIf(verdict === "run")("Postgres store", () => {
 
   describeStoreContract("postgres (durable)", {
     createStore: () => createPostgresStore(shared, { schema: durableSchema }),
+    createStoreWithAlertLogLimits: ({ maxEntries, retentionMs }) =>
+      createPostgresStore(shared, {
+        schema: durableSchema,
+        alertLogMaxEntries: maxEntries,
+        alertLogRetentionMs: retentionMs,
+      }),
   });
 
   describeStoreContract("postgres (relaxed durability, quoted schema and prefix)", {
     createStore: () =>
       createPostgresStore(shared, { schema: oddSchema, tablePrefix: oddPrefix, durability: "relaxed" }),
+    createStoreWithAlertLogLimits: ({ maxEntries, retentionMs }) =>
+      createPostgresStore(shared, {
+        schema: oddSchema,
+        tablePrefix: oddPrefix,
+        durability: "relaxed",
+        alertLogMaxEntries: maxEntries,
+        alertLogRetentionMs: retentionMs,
+      }),
   });
 
   it("never runs DDL by itself: before migrate() every operation fails and says so, and nothing is created", async () => {
@@ -121,7 +135,7 @@ describe.runIf(verdict === "run")("Postgres store", () => {
     await expect(store.markOnce("marker", 1_000)).rejects.toThrow(/version 0/);
     const found = await shared.query("SELECT 1 FROM pg_namespace WHERE nspname = $1", [schema]);
     expect(found.rows).toEqual([]);
-    expect(await store.migrate()).toEqual({ applied: [1], version: 1 });
+    expect(await store.migrate()).toEqual({ applied: [1, 2], version: 2 });
     expect(await store.admit(request([sliding("x", 1, 10)]))).toMatchObject({ admitted: true, usedAfter: [1] });
   });
 
@@ -129,13 +143,13 @@ describe.runIf(verdict === "run")("Postgres store", () => {
     const schema = newSchema("parallel");
     const migrators = Array.from({ length: 5 }, () => newPool(2));
     const results = await Promise.all(migrators.map((each) => migrate(each, { schema })));
-    expect(results.map((result) => result.applied).sort()).toEqual([[], [], [], [], [1]]);
-    expect(results.every((result) => result.version === 1)).toBe(true);
-    expect(await migrate(shared, { schema })).toEqual({ applied: [], version: 1 });
-    const versions = await shared.query(`SELECT version FROM "${schema}".tollgate_schema_migrations`);
-    expect(versions.rows).toEqual([{ version: 1 }]);
+    expect(results.map((result) => result.applied).sort()).toEqual([[], [], [], [], [1, 2]]);
+    expect(results.every((result) => result.version === 2)).toBe(true);
+    expect(await migrate(shared, { schema })).toEqual({ applied: [], version: 2 });
+    const versions = await shared.query(`SELECT version FROM "${schema}".tollgate_schema_migrations ORDER BY version`);
+    expect(versions.rows).toEqual([{ version: 1 }, { version: 2 }]);
     // A second prefix in the same schema is a separate store with its own tables.
-    expect(await migrate(shared, { schema, tablePrefix: "other_" })).toEqual({ applied: [1], version: 1 });
+    expect(await migrate(shared, { schema, tablePrefix: "other_" })).toEqual({ applied: [1, 2], version: 2 });
     const store = createPostgresStore(shared, { schema, tablePrefix: "other_", sweepIntervalMs: 0 });
     expect(await store.admit(request([sliding("p", 1, 1)]))).toMatchObject({ admitted: true });
   });
@@ -146,7 +160,7 @@ describe.runIf(verdict === "run")("Postgres store", () => {
       [oddSchema],
     );
     expect(tables.rows.map((row: { tablename: string }) => row.tablename)).toEqual(
-      ["blocks", "counters", "leases", "markers", "reservations", "schema_migrations", "usage"].map(
+      ["alerts", "blocks", "counters", "leases", "markers", "reservations", "schema_migrations", "usage"].map(
         (name) => `${oddPrefix}${name}`,
       ),
     );

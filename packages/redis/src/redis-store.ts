@@ -1,8 +1,12 @@
 import {
   type AdmitRequest,
   type AdmitResult,
+  type AlertLogEntry,
+  type AlertLogQuery,
   type BlockEntry,
   ConfigurationError,
+  defaultAlertLogMaxEntries,
+  defaultAlertLogRetentionMs,
   type SettleRequest,
   type TollgateStore,
   type UsageQuery,
@@ -11,6 +15,7 @@ import {
 } from "@tollgate/core";
 import type { Cluster, Redis } from "ioredis";
 import { admitCall, parseAdmitReply } from "./internal/admit-script";
+import { AlertLogCommands } from "./internal/alert-log-commands";
 import { parseBlockEntry } from "./internal/block-entry";
 import { blockCall, unblockCall } from "./internal/block-list-scripts";
 import { withDeadline } from "./internal/command-deadline";
@@ -36,6 +41,10 @@ export interface RedisStoreOptions {
   settleGraceMs?: number;
   /** How long usage aggregates are kept after the end of their UTC day, in ms. Default 35 days. */
   ledgerRetentionMs?: number;
+  /** Most entries the alert log keeps; recording more drops the oldest. Default 10,000. */
+  alertLogMaxEntries?: number;
+  /** Alert log entries this much older than the one being recorded are dropped, and the log key expires this long after its last record, in ms. Default 400 days. */
+  alertLogRetentionMs?: number;
 }
 
 const defaultPrefix = "tollgate:";
@@ -62,6 +71,7 @@ class RedisStore implements TollgateStore {
   private readonly commandTimeoutMs: number;
   private readonly settleGraceMs: number;
   private readonly ledgerRetentionMs: number;
+  private readonly alertLog: AlertLogCommands;
 
   constructor(client: RedisClient, options: RedisStoreOptions) {
     checkClient(client);
@@ -80,6 +90,10 @@ class RedisStore implements TollgateStore {
       1,
     );
     this.scripts = defineTollgateScripts(client);
+    this.alertLog = new AlertLogCommands(client, prefix, {
+      maxEntries: positiveInteger(options.alertLogMaxEntries, "alertLogMaxEntries", defaultAlertLogMaxEntries, 1),
+      retentionMs: positiveInteger(options.alertLogRetentionMs, "alertLogRetentionMs", defaultAlertLogRetentionMs, 1),
+    });
   }
 
   async admit(request: AdmitRequest): Promise<AdmitResult> {
@@ -150,6 +164,15 @@ class RedisStore implements TollgateStore {
     const ttl = positiveMilliseconds(ttlMs, "ttlMs");
     const reply = await this.send("markOnce", () => this.client.set(this.layout.marker(key), "1", "PX", ttl, "NX"));
     return reply === "OK";
+  }
+
+  /** One MULTI round trip: append, trim to the retention and the maximum, renew the key's TTL. */
+  async recordAlert(entry: AlertLogEntry): Promise<void> {
+    await this.send("recordAlert", () => this.alertLog.record(entry));
+  }
+
+  async listAlerts(query: AlertLogQuery = {}): Promise<AlertLogEntry[]> {
+    return this.send("listAlerts", () => this.alertLog.list(query));
   }
 
   /** The client belongs to the caller, who may share it: closing the store leaves it open. */

@@ -10,6 +10,7 @@ import type {
   UsageRow,
 } from "@tollgate/core";
 import { describe, expect, it } from "vitest";
+import { type AlertLogLimits, registerAlertLogCases } from "./alert-log-contract";
 
 export interface StoreContractOptions {
   /** Creates a fresh, isolated store (e.g. with a random key prefix); called once per case. May be async. */
@@ -20,6 +21,12 @@ export interface StoreContractOptions {
    * and real waits measured on the store's own clock, which is what a store with a server clock (Redis) needs.
    */
   createStoreWithClock?: (clock: () => number) => TollgateStore | Promise<TollgateStore>;
+  /**
+   * Optional: creates a store whose alert log has the given bounds (most entries, retention), so the bound cases
+   * fill a small log. When absent, they take `createStore`'s store to have the documented defaults (10,000 entries,
+   * 400 days) and fill that.
+   */
+  createStoreWithAlertLogLimits?: (limits: AlertLogLimits) => TollgateStore | Promise<TollgateStore>;
 }
 
 type Admitted = Extract<AdmitResult, { admitted: true }>;
@@ -42,7 +49,7 @@ const hourMs = 3_600_000;
 /**
  * Registers the conformance suite every `TollgateStore` passes: all-or-nothing admission, no charge on refusal,
  * sliding/fixed/concurrency windows, idempotent settlement with refunds scoped to their window, leases, dry runs,
- * block list, once-markers, the usage ledger, shadow limits and exactness under concurrent admissions.
+ * block list, once-markers, the usage ledger, the alert log, shadow limits and exactness under concurrent admissions.
  * Every case uses keys with a random suffix and a store of its own, so cases never interfere.
  */
 export function describeStoreContract(name: string, options: StoreContractOptions): void {
@@ -61,6 +68,16 @@ export function describeStoreContract(name: string, options: StoreContractOption
       await run(timeline);
     } finally {
       await timeline.store.close();
+    }
+  }
+
+  const createLimited = options.createStoreWithAlertLogLimits;
+  async function withLimitedStore(limits: AlertLogLimits, run: (store: TollgateStore) => Promise<void>) {
+    const store = await createLimited!(limits);
+    try {
+      await run(store);
+    } finally {
+      await store.close();
     }
   }
 
@@ -480,6 +497,8 @@ export function describeStoreContract(name: string, options: StoreContractOption
         expect(await usage(store, slots)).toBe(50);
       });
     });
+
+    registerAlertLogCases({ withStore, withLimitedStore: createLimited === undefined ? undefined : withLimitedStore });
   });
 }
 

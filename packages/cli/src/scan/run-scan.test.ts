@@ -3,7 +3,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fakeKeys, placeholderKeys } from "../../test/fixtures/scan/fake-keys";
 import { createFixtureTree, type FixtureTree, positionOf } from "../../test/fixtures/scan/fixture-tree";
-import { expectSarifShape, type SarifLog } from "../../test/fixtures/scan/sarif-shape";
+import { type SarifLog, sarifSchemaErrors } from "../../test/fixtures/scan/sarif-schema";
 import { fingerprintKey } from "./key-fingerprint";
 import { redactKey } from "./redact";
 import { runScan, type ScanIo } from "./run-scan";
@@ -153,12 +153,12 @@ describe("runScan json output", () => {
 });
 
 describe("runScan sarif output", () => {
-  it("writes a SARIF 2.1.0 log with rules, located results and partial fingerprints", async () => {
+  it("writes a SARIF 2.1.0 log, valid against the official schema, with rules, located results and partial fingerprints", async () => {
     const { exitCode, stdout } = await scan(["dist", "--format=sarif"], tree.root);
     expect(exitCode).toBe(1);
     expectNoKeyIn(stdout, plantedKeys);
     const log = JSON.parse(stdout) as SarifLog;
-    expectSarifShape(log);
+    expect(sarifSchemaErrors(log)).toEqual([]);
     expect(log.$schema).toBe(sarifSchemaUri);
     expect(log.version).toBe("2.1.0");
     const [run] = log.runs;
@@ -196,11 +196,11 @@ describe("runScan sarif output", () => {
     expect(results[1]?.message.text).toContain(redactKey(keys.bundle));
   });
 
-  it("writes a valid log with no results when the tree is clean; exit 0", async () => {
+  it("writes a log valid against the official schema, with no results, when the tree is clean; exit 0", async () => {
     const { exitCode, stdout } = await scan(["clean", "--format", "sarif"], tree.root);
     expect(exitCode).toBe(0);
     const log = JSON.parse(stdout) as SarifLog;
-    expectSarifShape(log);
+    expect(sarifSchemaErrors(log)).toEqual([]);
     expect(log.runs[0]?.results).toEqual([]);
   });
 });

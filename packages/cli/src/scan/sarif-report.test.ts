@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { expectSarifShape, type SarifLog } from "../../test/fixtures/scan/sarif-shape";
+import { type SarifLog, sarifSchemaErrors } from "../../test/fixtures/scan/sarif-schema";
 import { keyDetectors } from "./key-patterns";
 import { formatSarifReport, sarifRuleId } from "./sarif-report";
 import type { ScanReport } from "./scan-report";
@@ -36,8 +36,37 @@ const report: ScanReport = {
 describe("formatSarifReport", () => {
   const log = JSON.parse(formatSarifReport(report, { cwd: "/work/my app" })) as SarifLog;
 
-  it("has the SARIF 2.1.0 shape", () => {
-    expectSarifShape(log);
+  it("validates against the official SARIF 2.1.0 schema, with findings and without", () => {
+    expect(sarifSchemaErrors(log)).toEqual([]);
+    const clean = JSON.parse(formatSarifReport({ ...report, findings: [] }, { cwd: "/work/my app" })) as SarifLog;
+    expect(clean.runs[0]?.results).toEqual([]);
+    expect(sarifSchemaErrors(clean)).toEqual([]);
+  });
+
+  it("the schema check catches what a SARIF consumer would reject", () => {
+    const broken = (change: (copy: SarifLog) => void) => {
+      const copy = structuredClone(log);
+      change(copy);
+      return sarifSchemaErrors(copy);
+    };
+    // An unknown property: SARIF objects are closed.
+    expect(broken((copy) => Object.assign(copy.runs[0]!.results[0]!, { snippet: "sk-…" }))).not.toEqual([]);
+    // Lines are 1-based.
+    expect(
+      broken((copy) =>
+        Object.assign(copy.runs[0]!.results[0]!.locations[0]!.physicalLocation.region, { startLine: 0 }),
+      ),
+    ).not.toEqual([]);
+    // A level outside the four SARIF knows; an artifact URI that holds a space.
+    expect(broken((copy) => Object.assign(copy.runs[0]!.results[0]!, { level: "critical" }))).not.toEqual([]);
+    expect(
+      broken((copy) =>
+        Object.assign(copy.runs[0]!.results[0]!.locations[0]!.physicalLocation.artifactLocation, {
+          uri: "dist/a b.js",
+        }),
+      ),
+    ).not.toEqual([]);
+    expect(broken((copy) => Object.assign(copy, { version: "2.0.0" }))).not.toEqual([]);
   });
 
   it("lists one rule per provider and kind, whether or not it fired", () => {

@@ -6,6 +6,7 @@ import { subjectScopes } from "../limits/limit-config";
 import { blockKeys } from "../limits/plan-charges";
 import type { Subject } from "../limits/subject";
 import { type ReconcileOptions, type ReconcileReport, reconcile } from "../reconcile/reconcile";
+import { alertLogEntry } from "../store/alert-log";
 import { createMemoryStore } from "../store/memory-store";
 import type { BlockEntry, TollgateStore, UsageGroupKey, UsageRow } from "../store/store";
 import { assertServerEnvironment } from "./browser-environment";
@@ -203,6 +204,14 @@ export function guardedClient<Providers extends ProviderClients>(
         if (!first) continue;
         report({ type: "alert", alert });
         dispatcher.dispatch(alert);
+        // The alert log is a record of what was delivered: its failure is reported, never thrown.
+        await store.recordAlert(alertLogEntry(alert)).catch((error: unknown) =>
+          report({
+            type: "store.error",
+            operation: "alert",
+            error: error instanceof Error ? error : new Error(String(error)),
+          }),
+        );
       }
       return result;
     },

@@ -12,6 +12,7 @@ import { LoopDetectedError } from "../errors/loop-detected-error";
 import type { SubjectScope } from "../limits/limit-config";
 import type { MeasureAmounts } from "../limits/plan-charges";
 import { type Subject, subjectKeyPart } from "../limits/subject";
+import { alertLogEntry } from "../store/alert-log";
 import type { TollgateStore } from "../store/store";
 
 export interface WatchtowerParts {
@@ -124,7 +125,11 @@ export class Watchtower {
     await this.parts.dispatcher.close();
   }
 
-  /** Sets the alert's once-marker in the store; only the instance that set it delivers. */
+  /**
+   * Sets the alert's once-marker in the store; only the instance that set it delivers, and records the alert in the
+   * store's alert log, so each alert is logged once across instances. A failed record is reported like any store
+   * error while alerting: the alert has been delivered already.
+   */
   private raise(pending: PendingAlert, action?: () => Promise<void>): void {
     const now = this.parts.clock();
     if (this.seen.has(pending.markerKey, now)) return;
@@ -135,6 +140,7 @@ export class Watchtower {
       if (action !== undefined) await action();
       this.parts.report(pending.alert);
       this.parts.dispatcher.dispatch(pending.alert);
+      await this.parts.store.recordAlert(alertLogEntry(pending.alert)).catch(this.parts.onStoreError);
     })().catch(this.parts.onStoreError);
     this.inFlight.add(work);
     void work.finally(() => this.inFlight.delete(work));

@@ -1,3 +1,11 @@
+import { ConfigurationError } from "../errors/configuration-error";
+import {
+  type AlertLogEntry,
+  type AlertLogQuery,
+  defaultAlertLogMaxEntries,
+  defaultAlertLogRetentionMs,
+} from "./alert-log";
+import { MemoryAlertLog } from "./memory-alert-log";
 import type {
   AdmitRequest,
   AdmitResult,
@@ -18,6 +26,10 @@ export interface MemoryStoreOptions {
   settleGraceMs?: number;
   /** Ledger retention. Default 35 days. */
   ledgerRetentionMs?: number;
+  /** Most entries the alert log keeps; the oldest go first. Default 10,000. */
+  alertLogMaxEntries?: number;
+  /** Alert log entries this much older than the one being recorded are dropped. Default 400 days. */
+  alertLogRetentionMs?: number;
 }
 
 interface SlidingCounter {
@@ -75,6 +87,7 @@ class MemoryStore implements TollgateStore {
   private readonly blocks = new Map<string, BlockEntry>();
   private readonly markers = new Map<string, number>();
   private readonly ledger: UsageAggregates;
+  private readonly alertLog: MemoryAlertLog;
   private operationsSinceSweep = 0;
   private lastSweepAt: number;
 
@@ -82,6 +95,10 @@ class MemoryStore implements TollgateStore {
     this.clock = options.clock ?? Date.now;
     this.settleGraceMs = options.settleGraceMs ?? 3_600_000;
     this.ledger = new UsageAggregates(options.ledgerRetentionMs ?? 35 * 86_400_000);
+    this.alertLog = new MemoryAlertLog(
+      positiveInteger(options.alertLogMaxEntries, "alertLogMaxEntries", defaultAlertLogMaxEntries),
+      positiveInteger(options.alertLogRetentionMs, "alertLogRetentionMs", defaultAlertLogRetentionMs),
+    );
     this.lastSweepAt = this.clock();
   }
 
@@ -191,6 +208,14 @@ class MemoryStore implements TollgateStore {
     return Promise.resolve(true);
   }
 
+  async recordAlert(entry: AlertLogEntry): Promise<void> {
+    this.alertLog.record(entry);
+  }
+
+  async listAlerts(query: AlertLogQuery = {}): Promise<AlertLogEntry[]> {
+    return this.alertLog.list(query);
+  }
+
   close(): Promise<void> {
     return Promise.resolve();
   }
@@ -278,12 +303,14 @@ class MemoryStore implements TollgateStore {
       this.counters.set(charge.key, counter);
     }
     const slotIndex = Math.floor(now / slotMs);
-    const last = counter.indexes.length - 1;
-    if (last >= 0 && counter.indexes[last] === slotIndex) {
-      counter.amounts[last]! += charge.amount;
+    // Usually the newest slot; after the clock stepped back, an older one: the slots stay in ascending order.
+    let position = counter.indexes.length;
+    while (position > 0 && counter.indexes[position - 1]! > slotIndex) position--;
+    if (position > 0 && counter.indexes[position - 1] === slotIndex) {
+      counter.amounts[position - 1]! += charge.amount;
     } else {
-      counter.indexes.push(slotIndex);
-      counter.amounts.push(charge.amount);
+      counter.indexes.splice(position, 0, slotIndex);
+      counter.amounts.splice(position, 0, charge.amount);
     }
     return { key: charge.key, amount: charge.amount, slotIndex };
   }
@@ -304,6 +331,14 @@ class MemoryStore implements TollgateStore {
     for (const key of this.blocks.keys()) this.activeBlock(key, now);
     this.ledger.prune(now);
   }
+}
+
+function positiveInteger(value: number | undefined, field: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new ConfigurationError(field, `must be a positive integer, got ${String(value)}`);
+  }
+  return value;
 }
 
 /** First slot index still (partly) inside the window at `now`. */

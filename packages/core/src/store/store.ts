@@ -1,5 +1,6 @@
 import type { OperationKind } from "../usage/operation";
 import type { ProviderName } from "../usage/token-usage";
+import type { AlertLogEntry, AlertLogQuery } from "./alert-log";
 
 /**
  * How a counter forgets. The core decides windows and keys; a store only applies them atomically.
@@ -133,5 +134,16 @@ export interface TollgateStore {
   listBlocked(): Promise<BlockEntry[]>;
   /** Sets a marker once; `true` for the caller that set it, `false` when it already existed. */
   markOnce(key: string, ttlMs: number): Promise<boolean>;
+  /**
+   * Appends a delivered alert to the alert log (the guard records each alert once, from the instance that set its
+   * once-marker). The log is bounded: at most `alertLogMaxEntries` entries (default 10,000; beyond it the oldest
+   * go), and none older than `alertLogRetentionMs` (default 400 days) before the entry being recorded.
+   */
+  recordAlert(entry: AlertLogEntry): Promise<void>;
+  /**
+   * Alerts of the log with `since <= time < until`, **newest first** (entries with the same time in no set order),
+   * at most `limit` of them; each exactly as recorded.
+   */
+  listAlerts(query?: AlertLogQuery): Promise<AlertLogEntry[]>;
   close(): Promise<void>;
 }

@@ -1,4 +1,5 @@
 import { admitFunctionSql } from "./admit-function";
+import { alertLogTableSql } from "./alert-log";
 import { extendLeaseFunctionSql } from "./extend-lease-function";
 import type { SchemaNames } from "./schema-names";
 import { settleFunctionSql } from "./settle-function";
@@ -84,6 +85,11 @@ export const migrations: readonly Migration[] = [
       extendLeaseFunctionSql(names),
       sweepFunctionSql(names),
     ],
+  },
+  {
+    version: 2,
+    name: "alert log",
+    statements: (names) => alertLogTableSql(names),
   },
 ];
 

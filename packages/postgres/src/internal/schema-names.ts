@@ -17,6 +17,8 @@ const objectNames = [
   "usage_ip_time_idx",
   "usage_key_time_idx",
   "usage_tenant_time_idx",
+  "alerts",
+  "alerts_time_idx",
   "admit",
   "settle",
   "extend_lease",
