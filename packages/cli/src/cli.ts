@@ -1,12 +1,7 @@
 #!/usr/bin/env node
-import { runAlerts } from "./alerts-command";
-import { runBlockCommand } from "./block-command";
+// Each command loads its own modules when it runs: `tollgate scan` in a CI step should not first load every provider
+// SDK, the fake provider server and the database drivers that the demo and the store commands need.
 import { processIo } from "./command-io";
-import { runDemo } from "./demo";
-import { openStore } from "./open-store";
-import { runReport } from "./report-command";
-import { runScan } from "./scan/run-scan";
-import { runUsage } from "./usage-command";
 
 const usage = `Usage: tollgate <command>
 
@@ -26,6 +21,7 @@ async function main(argv: readonly string[]): Promise<number> {
   if (command === "demo") {
     // `--store <url>` plays the demo on a real store, so `tollgate usage` / `report` can read its ledger afterwards.
     const storeIndex = argv.indexOf("--store");
+    const { runDemo } = await import("./demo");
     if (storeIndex === -1) {
       await runDemo();
       return 0;
@@ -35,6 +31,7 @@ async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write("tollgate demo: --store needs a URL\n");
       return 2;
     }
+    const { openStore } = await import("./open-store");
     const opened = await openStore(url);
     try {
       await runDemo(undefined, { store: opened.store });
@@ -43,13 +40,14 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     return 0;
   }
-  if (command === "usage") return runUsage(argv.slice(1), processIo);
-  if (command === "report") return runReport(argv.slice(1), processIo);
-  if (command === "alerts") return runAlerts(argv.slice(1), processIo);
+  if (command === "usage") return (await import("./usage-command")).runUsage(argv.slice(1), processIo);
+  if (command === "report") return (await import("./report-command")).runReport(argv.slice(1), processIo);
+  if (command === "alerts") return (await import("./alerts-command")).runAlerts(argv.slice(1), processIo);
   if (command === "block" || command === "unblock" || command === "blocked") {
-    return runBlockCommand(command, argv.slice(1), processIo);
+    return (await import("./block-command")).runBlockCommand(command, argv.slice(1), processIo);
   }
   if (command === "scan") {
+    const { runScan } = await import("./scan/run-scan");
     return runScan(argv.slice(1), {
       stdout: (text) => process.stdout.write(text),
       stderr: (text) => process.stderr.write(text),
