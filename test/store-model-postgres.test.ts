@@ -1,20 +1,20 @@
 import { createPostgresStore, migrate, type PostgresStore } from "@tollgate/postgres";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { databaseUrl, probePostgres } from "./service-probes";
 import { answersAtBlockEnd } from "./store-model/block-end-probe";
 import { assertStoreFollowsModel, propertyTimeoutMs, setupTimeoutMs } from "./store-model/model-property";
-import { databaseUrl, postgresVerdict } from "./store-model/services";
 import { machineClock, type SystemUnderTest } from "./store-model/system-under-test";
 import { realTimeScale } from "./store-model/time-scale";
 
-const verdict = await postgresVerdict();
+const probe = await probePostgres();
 /** This file's own schema, dropped at the end. */
 const schema = `tollgate_model_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
 let pool: pg.Pool | undefined;
 let store: PostgresStore | undefined;
 
 beforeAll(async () => {
-  if (!verdict.run) return;
+  if (!probe.reachable) return;
   pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
   await migrate(pool, { schema });
   // No background sweep: the runs sweep explicitly, at random points.
@@ -41,7 +41,7 @@ function postgresSystem(): SystemUnderTest {
   };
 }
 
-describe.runIf(verdict.run)("Postgres store against the reference model", () => {
+describe.runIf(probe.reachable)("Postgres store against the reference model", () => {
   it(
     "answers every random sequence of admissions, settlements, leases, blocks, sweeps and sleeps like the model",
     async () => {
@@ -65,8 +65,8 @@ describe.runIf(verdict.run)("Postgres store against the reference model", () => 
   });
 });
 
-describe.runIf(!verdict.run && verdict.mustFail)("Postgres (required in CI)", () => {
+describe.runIf(!probe.reachable && !probe.skip)("Postgres (required in CI)", () => {
   it("is reachable", () => {
-    if (!verdict.run) throw new Error(verdict.reason);
+    probe.assertReachable();
   });
 });
