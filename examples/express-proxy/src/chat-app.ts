@@ -1,4 +1,4 @@
-import type { Guard, Limit } from "@tollgate/core";
+import type { Guard } from "@tollgate/core";
 import express, { type Express, type NextFunction, type Request, type Response } from "express";
 import type OpenAI from "openai";
 import type { ChatCompletionChunk } from "openai/resources/chat/completions";
@@ -11,8 +11,6 @@ import { staticAssets } from "./static-assets";
 export interface ChatAppOptions {
   /** A guard around the OpenAI client that holds the provider key. The key never leaves this process. */
   guard: Guard<{ openai: OpenAI }>;
-  /** The limits that guard enforces: a 429 describes the one that refused in `RateLimit-Policy` / `RateLimit`. */
-  limits: readonly Limit[];
   /** Signs session cookies. At least 32 random characters, the same on every instance. */
   sessionSecret: string;
   /** Addresses or CIDR ranges of your own reverse proxies; only their `X-Forwarded-For` is believed. */
@@ -98,7 +96,7 @@ export function createChatApp(options: ChatAppOptions): Express {
       );
     } catch (error) {
       if (upstream.signal.aborted) return;
-      const reply = errorReply(error, options.limits);
+      const reply = errorReply(error);
       if (reply.unexpected) onError(error);
       response.status(reply.status).set(reply.headers).json(reply.body);
       return;

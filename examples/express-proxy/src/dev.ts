@@ -17,7 +17,6 @@ const guard = guardedClient({
 });
 const app = createChatApp({
   guard,
-  limits,
   sessionSecret: randomBytes(32).toString("base64url"),
   secureCookies: false,
   maxOutputTokens: 24,

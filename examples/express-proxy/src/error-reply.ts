@@ -1,6 +1,11 @@
-import { BlockedError, type Limit, LimitExceededError, StoreUnavailableError, TollgateError } from "@tollgate/core";
+import {
+  BlockedError,
+  LimitExceededError,
+  rateLimitHeaders,
+  StoreUnavailableError,
+  TollgateError,
+} from "@tollgate/core";
 import OpenAI from "openai";
-import { rateLimitHeaders } from "./rate-limit-headers";
 
 export interface ErrorReply {
   status: number;
@@ -20,15 +25,13 @@ const refusalMessages = {
 /**
  * What a failed call means to the browser. Refusals are expected and say what to do; anything else is logged and
  * answered without detail (a provider error says nothing about the account or the key).
- *
- * `limits` are the limits the guard enforces: a 429 describes the one that refused in the IETF `RateLimit-Policy`
- * and `RateLimit` fields (see `rateLimitHeaders`).
+ * A 429 carries `Retry-After` and the IETF `RateLimit-Policy` / `RateLimit` fields of the limit that refused
+ * (`rateLimitHeaders` from @tollgate/core).
  */
-export function errorReply(error: unknown, limits: readonly Limit[], now = Date.now()): ErrorReply {
+export function errorReply(error: unknown): ErrorReply {
   if (LimitExceededError.isInstance(error)) {
-    const retryAfterMs =
-      error.retryAfterMs ?? (error.resetAt === undefined ? undefined : error.resetAt.getTime() - now);
-    const retryAfterSeconds = retryAfterMs === undefined ? undefined : Math.max(1, Math.ceil(retryAfterMs / 1000));
+    const headers = rateLimitHeaders(error);
+    const retryAfterSeconds = headers["retry-after"] === undefined ? undefined : Number(headers["retry-after"]);
     return {
       status: 429,
       body: {
@@ -37,10 +40,7 @@ export function errorReply(error: unknown, limits: readonly Limit[], now = Date.
         message: refusalMessages[error.code],
         ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
       },
-      headers: {
-        ...(retryAfterSeconds === undefined ? {} : { "retry-after": String(retryAfterSeconds) }),
-        ...rateLimitHeaders(error, limits, retryAfterSeconds),
-      },
+      headers,
       unexpected: false,
     };
   }

@@ -16,7 +16,6 @@ const guard = guardedClient({ providers: { openai: new OpenAI() }, limits: chatL
 
 const app = createChatApp({
   guard,
-  limits: chatLimits,
   sessionSecret,
   trustedProxies: (process.env.TRUSTED_PROXIES ?? "").split(",").filter((entry) => entry.trim() !== ""),
   secureCookies: process.env.INSECURE_COOKIES !== "1",

@@ -36,11 +36,9 @@ export async function startChat(
 ): Promise<RunningChat> {
   const events: GuardEvent[] = [];
   const errors: unknown[] = [];
-  const limits = options.limits ?? [];
-  const guard = createGuard(fake, limits, events);
+  const guard = createGuard(fake, options.limits ?? [], events);
   const app = createChatApp({
     guard,
-    limits,
     sessionSecret: "test-session-secret-that-is-long-enough",
     trustedProxies: options.trustedProxies ?? [],
     maxOutputTokens: options.maxOutputTokens ?? 6,

@@ -5,12 +5,12 @@ import {
   guardedClient,
   type Limit,
   LimitExceededError,
+  rateLimitHeaders,
   StoreUnavailableError,
 } from "@tollgate/core";
 import { createRedisStore } from "@tollgate/redis";
 import type { Redis } from "ioredis";
 import OpenAI from "openai";
-import { rateLimitHeaders } from "./rate-limit-headers";
 import { whenRedisReady } from "./redis-ready";
 
 /** What the platform knows about the invocation, beyond the `Request`. Every field is optional. */
@@ -93,7 +93,6 @@ export function createChatHandler(config: ChatHandlerConfig): ChatHandler {
   // ioredis connects in the background. With the offline queue off, a command sent before the connection is up
   // fails at once, so the first invocation of a cold start waits for it (once, briefly); later ones never wait.
   const connected = whenRedisReady(config.redis, 1_000);
-  const limits = config.limits ?? defaultChatLimits;
   const model = config.model ?? "gpt-4o-mini";
   const maxOutputTokens = config.maxOutputTokens ?? 512;
 
@@ -120,7 +119,7 @@ export function createChatHandler(config: ChatHandlerConfig): ChatHandler {
         usage: { inputTokens: completion.usage?.prompt_tokens, outputTokens: completion.usage?.completion_tokens },
       });
     } catch (error) {
-      return errorResponse(error, limits, log);
+      return errorResponse(error, log);
     } finally {
       // The settlement (true usage into Redis) finishes after the reply: let the platform keep the instance alive
       // for it, or wait for it here where there is no `waitUntil`, so a frozen instance never leaves it pending.
@@ -131,23 +130,9 @@ export function createChatHandler(config: ChatHandlerConfig): ChatHandler {
   };
 }
 
-function errorResponse(
-  error: unknown,
-  limits: readonly Limit[],
-  log: (message: string, detail?: unknown) => void,
-): Response {
+function errorResponse(error: unknown, log: (message: string, detail?: unknown) => void): Response {
   if (LimitExceededError.isInstance(error)) {
-    const retryAfterMs =
-      error.retryAfterMs ?? (error.resetAt === undefined ? undefined : error.resetAt.getTime() - Date.now());
-    const retryAfterSeconds = retryAfterMs === undefined ? undefined : Math.max(1, Math.ceil(retryAfterMs / 1000));
-    return json(
-      429,
-      { error: "rate_limited", limit: error.limitId },
-      {
-        ...(retryAfterSeconds === undefined ? {} : { "retry-after": String(retryAfterSeconds) }),
-        ...rateLimitHeaders(error, limits, retryAfterSeconds),
-      },
-    );
+    return json(429, { error: "rate_limited", limit: error.limitId }, rateLimitHeaders(error));
   }
   if (BlockedError.isInstance(error)) return json(403, { error: "blocked" });
   if (StoreUnavailableError.isInstance(error)) {

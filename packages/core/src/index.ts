@@ -16,9 +16,10 @@ export type { AnomalyDetectionOptions, LoopDetectionOptions } from "./detectors/
 export { BlockedError } from "./errors/blocked-error";
 export { BrowserEnvironmentError } from "./errors/browser-environment-error";
 export { ConfigurationError } from "./errors/configuration-error";
-export type { LimitExceededCode, LimitExceededDetails } from "./errors/limit-exceeded-error";
+export type { LimitExceededCode, LimitExceededDetails, LimitWindow } from "./errors/limit-exceeded-error";
 export { LimitExceededError } from "./errors/limit-exceeded-error";
 export { LoopDetectedError } from "./errors/loop-detected-error";
+export { rateLimitHeaders } from "./errors/rate-limit-headers";
 export { ReconcileError } from "./errors/reconcile-error";
 export { StoreUnavailableError } from "./errors/store-unavailable-error";
 export { SubjectScopeMissingError } from "./errors/subject-scope-missing-error";

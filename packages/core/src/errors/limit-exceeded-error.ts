@@ -1,11 +1,20 @@
-import type { LimitScope } from "../limits/limit-config";
+import type { CalendarPeriod, LimitMeasure, LimitScope } from "../limits/limit-config";
 import { hasCode, TollgateError } from "./tollgate-error";
 
 export type LimitExceededCode = "RATE_LIMITED" | "QUOTA_EXCEEDED" | "CONCURRENCY_LIMITED";
 
+/** The window of the limit that refused: a rolling one (`per`), a calendar period, or none (concurrency). */
+export type LimitWindow =
+  | { kind: "rolling"; ms: number }
+  | { kind: "calendar"; period: CalendarPeriod }
+  | { kind: "concurrency" };
+
 export interface LimitExceededDetails {
   limitId: string;
   scope: LimitScope;
+  /** What the limit counts: requests, tokens (all, input or output), USD or concurrent calls. */
+  measure: LimitMeasure;
+  window: LimitWindow;
   /** The limit's capacity in its own unit (requests, tokens, USD, concurrent calls). */
   limit: number;
   /** What was already used in the current window, in the same unit. */
@@ -26,6 +35,8 @@ export class LimitExceededError extends TollgateError implements LimitExceededDe
   declare readonly code: LimitExceededCode;
   readonly limitId: string;
   readonly scope: LimitScope;
+  readonly measure: LimitMeasure;
+  readonly window: LimitWindow;
   readonly limit: number;
   readonly used: number;
   readonly requested: number;
@@ -41,6 +52,8 @@ export class LimitExceededError extends TollgateError implements LimitExceededDe
     this.name = "LimitExceededError";
     this.limitId = details.limitId;
     this.scope = details.scope;
+    this.measure = details.measure;
+    this.window = details.window;
     this.limit = details.limit;
     this.used = details.used;
     this.requested = details.requested;

@@ -525,6 +525,13 @@ function refusalError(
   return new LimitExceededError(code, {
     limitId: limit.id,
     scope: limit.scope,
+    measure: limit.measure,
+    window:
+      limit.window.kind === "sliding"
+        ? { kind: "rolling", ms: limit.window.windowMs }
+        : limit.window.kind === "calendar"
+          ? { kind: "calendar", period: limit.window.period }
+          : { kind: "concurrency" },
     limit: limit.displayCapacity,
     used: toDisplayUnits(limit, refusal.used),
     requested: toDisplayUnits(limit, requested),
