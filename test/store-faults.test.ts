@@ -22,6 +22,11 @@ import { type StoreRig, startPostgresRig, startRedisRig } from "./store-fault-ri
 
 const leaseMs = 3_000;
 /**
+ * The black-hole tests hold the hole open for a while after their calls settled into it: a longer lease keeps those
+ * calls' slots held until the settlement retries free them, as after a real outage of a few seconds.
+ */
+const blackHoleLeaseMs = 20_000;
+/**
  * Per store: the guard's `storeTimeoutMs`, and how many calls are in flight when the link black-holes. Postgres admits
  * one subject's calls one after the other (row locks, a WAL flush per commit), so on a loaded 2-core machine a burst
  * of 100 would time out before the fault even starts; it gets a longer timeout and a smaller burst.
@@ -61,17 +66,19 @@ interface Harness {
   /** Reads the counters straight from the store, past the proxy. */
   reader: Guard<Record<string, never>>;
   events: GuardEvent[];
+  storeTimeoutMs: number;
+  leaseMs: number;
   /** Waits for the guards' settlements, then closes their connections. */
   close(): Promise<void>;
 }
 
-function harness(rig: StoreRig, timeoutMs: number): Harness {
+function harness(rig: StoreRig, timeoutMs: number, lease = leaseMs): Harness {
   const events: GuardEvent[] = [];
   const common = {
     providers: { openai: createClients(fake).openai },
     limits,
     storeTimeoutMs: timeoutMs,
-    leaseMs,
+    leaseMs: lease,
     onEvent: (event: GuardEvent) => events.push(event),
   };
   const denyStore = rig.openProxiedStore();
@@ -87,6 +94,8 @@ function harness(rig: StoreRig, timeoutMs: number): Harness {
     allow,
     reader: guardedClient({ providers: {}, limits, store: rig.directStore }),
     events,
+    storeTimeoutMs: timeoutMs,
+    leaseMs: lease,
     async close() {
       await Promise.all([deny.close(), allow.close()]);
       await Promise.all([denyStore.close(), allowStore.close()]);
@@ -141,8 +150,46 @@ async function countersAfterFault(h: Harness, user: string) {
   const read = () => usedNow(h.reader, { user }, limits);
   const { requests } = await quiescentValue(read, 1_000, 20_000);
   const heldAtFirst = (await read()).parallel ?? 0;
-  const freed = await pollUntil(read, (used) => used.parallel === 0, leaseMs + 5_000);
+  const freed = await pollUntil(read, (used) => used.parallel === 0, h.leaseMs + 5_000);
   return { requests, heldAtFirst, freedAfterMs: freed.afterMs };
+}
+
+/**
+ * Waits, with the guards' stores still open, until `complete(ledger)` holds and no ledger write has failed for long
+ * enough that the retry of the last failure (1 s after it, or 5 s after a failed first retry) has run: a retry of a
+ * write that had been applied after all must change nothing. Returns when the ledger was complete (ms after `since`)
+ * and how many ledger writes failed since `eventsBefore`, or `undefined` when that does not happen in `timeoutMs`.
+ */
+async function ledgerAfterRetries<T>(
+  h: Harness,
+  eventsBefore: number,
+  read: () => Promise<T>,
+  complete: (ledger: T) => boolean,
+  since: number,
+  timeoutMs = 30_000,
+): Promise<{ completeAfterMs: number; failedWrites: number } | undefined> {
+  const failedWrites = () =>
+    h.events.slice(eventsBefore).filter((event) => event.type === "store.error" && event.operation === "record").length;
+  const quietMs = 5_000 + h.storeTimeoutMs + 500;
+  let failures = failedWrites();
+  let lastFailureAt = performance.now();
+  let completeAfterMs: number | undefined;
+  const done = await pollUntil(
+    async () => {
+      const ledger = await read();
+      if (failedWrites() !== failures) {
+        failures = failedWrites();
+        lastFailureAt = performance.now();
+      }
+      if (!complete(ledger)) return false;
+      completeAfterMs ??= performance.now() - since;
+      return performance.now() - lastFailureAt >= quietMs;
+    },
+    (finished) => finished,
+    timeoutMs,
+    50,
+  ).catch(() => undefined);
+  return done === undefined || completeAfterMs === undefined ? undefined : { completeAfterMs, failedWrites: failures };
 }
 
 for (const kind of ["redis", "postgres"] as const) {
@@ -182,11 +229,14 @@ for (const kind of ["redis", "postgres"] as const) {
       );
     }, 60_000);
 
-    it("a link slower than the timeout: deny fails within it, allow serves unmetered, late admissions are released", async () => {
+    it("a link slower than the timeout: deny fails within it, allow serves unmetered, late admissions are released, late ledger writes count once", async () => {
       const h = harness(await open(), setting.storeTimeoutMs);
       const denied = `slow-deny-${randomUUID()}`;
       const allowed = `slow-allow-${randomUUID()}`;
       await Promise.all([many(10, () => call(h.deny, denied)), many(10, () => call(h.allow, allowed))]);
+      const allowedLedger = async () =>
+        (await h.rig.directStore.queryUsage({ where: { user: allowed } }))[0]?.requests ?? 0;
+      const allowedLedgerBefore = await quiescentValue(allowedLedger, 500, 10_000);
       const eventsBefore = h.events.length;
       h.rig.proxy.delay(setting.storeTimeoutMs); // each way: a round trip takes twice the timeout
       let denyOutcomes: TimedOutcome[];
@@ -199,8 +249,17 @@ for (const kind of ["redis", "postgres"] as const) {
       } finally {
         h.rig.proxy.heal();
       }
-      const recoveredAfterMs = await recovery(h.deny, denied, performance.now());
-      expect(denyOutcomes.every(refusedByStore)).toBe(true);
+      const healedAt = performance.now();
+      const recoveredAfterMs = await recovery(h.deny, denied, healedAt);
+      // The allowed calls' ledger writes took two timeouts to reach the store: each timed out, was applied late, and
+      // was retried after the heal. The retry must find its record there and add nothing.
+      const retried = await ledgerAfterRetries(
+        h,
+        eventsBefore,
+        allowedLedger,
+        (ledger) => ledger - allowedLedgerBefore >= 10,
+        healedAt,
+      );
       expect(Math.max(...denyOutcomes.map((outcome) => outcome.ms))).toBeLessThan(setting.storeTimeoutMs + 5_000);
       expect(allowOutcomes.every((outcome) => outcome.ok)).toBe(true);
       // Refused calls never reached the provider; allowed ones did, once each, unmetered.
@@ -208,6 +267,9 @@ for (const kind of ["redis", "postgres"] as const) {
       expect(sentWith(`slow-allowed-${h.id}`)).toBe(10);
       expect(h.events.slice(eventsBefore).filter((event) => event.type === "call.unmetered")).toHaveLength(10);
       await h.close();
+      expect(retried).toBeDefined();
+      const allowedLedgerFromFault = (await quiescentValue(allowedLedger, 500, 10_000)) - allowedLedgerBefore;
+      expect(allowedLedgerFromFault).toBe(10);
       // The store applied the admissions it got late, after the guard gave up: the guard releases each (a zero
       // settlement by reservation id), so once the late writes have landed only the granted admissions count.
       const deniedCounters = await countersAfterFault(h, denied);
@@ -215,12 +277,12 @@ for (const kind of ["redis", "postgres"] as const) {
       expect(deniedCounters.requests).toBe(admittedFor(h.events, denied));
       expect(allowedCounters.requests).toBe(admittedFor(h.events, allowed));
       measured.push(
-        `${h.rig.label}, link +${setting.storeTimeoutMs} ms each way (storeTimeoutMs ${setting.storeTimeoutMs}): deny: ${describeOutcomes(denyOutcomes)}; allow: ${describeOutcomes(allowOutcomes)} (unmetered); the late admissions were all released (requests counted = ${deniedCounters.requests} granted, 0 charged for refused calls); next call served ${Math.round(recoveredAfterMs)} ms after the link healed`,
+        `${h.rig.label}, link +${setting.storeTimeoutMs} ms each way (storeTimeoutMs ${setting.storeTimeoutMs}): deny: ${describeOutcomes(denyOutcomes)}; allow: ${describeOutcomes(allowOutcomes)} (unmetered), the ledger holds ${allowedLedgerFromFault} of these 10 calls (${retried?.failedWrites} ledger writes timed out and were retried, none counted twice); the late admissions were all released (requests counted = ${deniedCounters.requests} granted, 0 charged for refused calls); next call served ${Math.round(recoveredAfterMs)} ms after the link healed`,
       );
     }, 60_000);
 
-    it(`a black hole with ${setting.inFlight} calls in flight: ${setting.refusedBurst} new calls fail within the timeout, the guard recovers after the heal, nothing is charged twice, slots free after the lease`, async () => {
-      const h = harness(await open(), setting.storeTimeoutMs);
+    it(`a black hole with ${setting.inFlight} calls in flight: ${setting.refusedBurst} new calls fail within the timeout, the guard recovers after the heal, nothing is charged twice, slots free after the lease, the ledger holds every served call once`, async () => {
+      const h = harness(await open(), setting.storeTimeoutMs, blackHoleLeaseMs);
       const user = `hole-${randomUUID()}`;
       const allowed = `hole-allow-${randomUUID()}`;
       await Promise.all([many(20, () => call(h.deny, user)), many(5, () => call(h.allow, allowed))]);
@@ -229,10 +291,14 @@ for (const kind of ["redis", "postgres"] as const) {
         h.events.filter(
           (event) => (event.type === "call.admitted" || event.type === "call.refused") && event.subject.user === user,
         ).length;
-      const ledgerRequests = async () => (await h.rig.directStore.queryUsage({ where: { user } }))[0]?.requests ?? 0;
-      const ledgerBefore = await quiescentValue(ledgerRequests, 500, 10_000);
+      const ledgerRequests = async (who: string) =>
+        (await h.rig.directStore.queryUsage({ where: { user: who } }))[0]?.requests ?? 0;
+      /** Ledger rows of the deny guard's user and of the allow guard's. */
+      const ledgers = async () => [await ledgerRequests(user), await ledgerRequests(allowed)] as const;
+      const [ledgerBefore, allowedLedgerBefore] = await quiescentValue(ledgers, 500, 10_000);
       const decidedBefore = decided();
       const admittedBefore = admittedFor(h.events, user);
+      const eventsBefore = h.events.length;
       const inFlight = Array.from({ length: setting.inFlight }, () =>
         timed(() => call(h.deny, user, `hole-held-${h.id}`, 1_500)),
       );
@@ -253,6 +319,10 @@ for (const kind of ["redis", "postgres"] as const) {
           many(20, () => call(h.allow, allowed, `hole-allowed-${h.id}`)),
         ]);
         heldOutcomes = await Promise.all(inFlight);
+        // The held calls settle once they have returned: keep the hole open until their settlements and first ledger
+        // writes have timed out in it. Such a write may still be applied after the heal (Postgres' pool sends the
+        // queries that were waiting for a connection), and its retry must not count the call twice.
+        await sleep(2 * setting.storeTimeoutMs + 500);
       } finally {
         h.rig.proxy.heal();
       }
@@ -260,6 +330,16 @@ for (const kind of ["redis", "postgres"] as const) {
       const heldRightAfterHeal = (await usedNow(h.reader, { user }, limits)).parallel ?? 0;
       const recoveredAfterMs = await recovery(h.deny, user, healedAt);
       const servedAfter = await many(10, () => call(h.deny, user, `hole-after-${h.id}`));
+      const servedFromFault = heldIntoTheHole + 1 + served(servedAfter);
+      // The ledger writes that failed in the hole are retried: before the guards' stores are closed, wait for the
+      // ledger to hold every call served from the fault on, and for the retries to have run.
+      const retried = await ledgerAfterRetries(
+        h,
+        eventsBefore,
+        ledgers,
+        ([deny, allow]) => deny - ledgerBefore >= servedFromFault && allow - allowedLedgerBefore >= 20,
+        healedAt,
+      );
       await h.close();
 
       expect(refused.every(refusedByStore)).toBe(true);
@@ -270,7 +350,6 @@ for (const kind of ["redis", "postgres"] as const) {
       expect(served(heldOutcomes)).toBe(heldIntoTheHole);
       expect(heldOutcomes.filter((outcome) => !outcome.ok).every(refusedByStore)).toBe(true);
       expect(heldIntoTheHole).toBeGreaterThanOrEqual(setting.inFlight / 4);
-      const servedFromFault = heldIntoTheHole + 1 + served(servedAfter);
       expect(sentWith(`hole-held-${h.id}`)).toBe(heldIntoTheHole);
       expect(sentWith(`hole-denied-${h.id}`)).toBe(0);
       expect(sentWith(`hole-allowed-${h.id}`)).toBe(20);
@@ -280,9 +359,22 @@ for (const kind of ["redis", "postgres"] as const) {
       const counters = await countersAfterFault(h, user);
       expect(counters.requests).toBe(admittedFor(h.events, user));
       expect(admittedFor(h.events, user) - admittedBefore).toBe(servedFromFault);
-      const ledgerFromFault = (await ledgerRequests()) - ledgerBefore;
+      // Every call the provider served from the fault on is in the ledger exactly once, each with an id of its own: the
+      // failed writes were retried, and a retry never counts twice. Read once no write can land any more (the guards'
+      // stores are closed).
+      const [ledgerAfter, allowedLedgerAfter] = await quiescentValue(ledgers, 1_000, 20_000);
+      const ledgerFromFault = ledgerAfter - ledgerBefore;
+      const allowedLedgerFromFault = allowedLedgerAfter - allowedLedgerBefore;
+      const recordIds = h.events
+        .slice(eventsBefore)
+        .flatMap((event) => (event.type === "call.settled" && event.record.user === user ? [event.record.id] : []));
+      expect(recordIds).toHaveLength(servedFromFault);
+      expect(new Set(recordIds).size).toBe(servedFromFault);
+      expect(ledgerFromFault).toBe(servedFromFault);
+      expect(allowedLedgerFromFault).toBe(20);
+      expect(retried).toBeDefined();
       measured.push(
-        `${h.rig.label} black-holed with ${heldIntoTheHole} calls in flight (storeTimeoutMs ${setting.storeTimeoutMs}): ${setting.refusedBurst} new calls (deny): ${describeOutcomes(refused)}; 20 (allow): ${describeOutcomes(allowedOutcomes)} (unmetered); the ${heldIntoTheHole} in flight: ${describeOutcomes(heldOutcomes.filter((outcome) => outcome.ok))}; the ledger holds ${ledgerFromFault} of the ${servedFromFault} calls the deny guard served from the fault on; requests counted = ${counters.requests} admitted (0 charged twice, 0 for refused calls); first call served ${Math.round(recoveredAfterMs)} ms after the heal; ${heldRightAfterHeal} concurrency slots held right after the heal, ${counters.heldAtFirst} once the link was quiet, all free ${(counters.freedAfterMs / 1000).toFixed(1)} s after that (leaseMs ${leaseMs})`,
+        `${h.rig.label} black-holed with ${heldIntoTheHole} calls in flight (storeTimeoutMs ${setting.storeTimeoutMs}): ${setting.refusedBurst} new calls (deny): ${describeOutcomes(refused)}; 20 (allow): ${describeOutcomes(allowedOutcomes)} (unmetered); the ${heldIntoTheHole} in flight: ${describeOutcomes(heldOutcomes.filter((outcome) => outcome.ok))}; the ledger holds ${ledgerFromFault} of the ${servedFromFault} calls the deny guard served from the fault on and ${allowedLedgerFromFault} of the 20 the allow guard served, complete ${((retried?.completeAfterMs ?? Number.NaN) / 1000).toFixed(1)} s after the heal (${retried?.failedWrites} ledger write attempts failed, each retried; none counted twice); requests counted = ${counters.requests} admitted (0 charged twice, 0 for refused calls); first call served ${Math.round(recoveredAfterMs)} ms after the heal; ${heldRightAfterHeal} concurrency slots held right after the heal, ${counters.heldAtFirst} once the link was quiet, all free ${(counters.freedAfterMs / 1000).toFixed(1)} s after that (leaseMs ${h.leaseMs})`,
       );
     }, 90_000);
 

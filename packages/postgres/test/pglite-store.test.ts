@@ -29,7 +29,7 @@ describeStoreContract("pglite (in memory)", {
 
 describe("PGlite store", () => {
   it("migrates idempotently and runs the sweep", async () => {
-    expect(await migrate(database)).toEqual({ applied: [], version: 2 });
+    expect(await migrate(database)).toEqual({ applied: [], version: 3 });
     const store = createPostgresStore(database, { sweepIntervalMs: 0 });
     expect(await store.sweep()).toMatchObject({ skipped: false });
   });

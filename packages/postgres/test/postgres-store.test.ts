@@ -135,7 +135,7 @@ describe.runIf(verdict === "run")("Postgres store", () => {
     await expect(store.markOnce("marker", 1_000)).rejects.toThrow(/version 0/);
     const found = await shared.query("SELECT 1 FROM pg_namespace WHERE nspname = $1", [schema]);
     expect(found.rows).toEqual([]);
-    expect(await store.migrate()).toEqual({ applied: [1, 2], version: 2 });
+    expect(await store.migrate()).toEqual({ applied: [1, 2, 3], version: 3 });
     expect(await store.admit(request([sliding("x", 1, 10)]))).toMatchObject({ admitted: true, usedAfter: [1] });
   });
 
@@ -143,15 +143,35 @@ describe.runIf(verdict === "run")("Postgres store", () => {
     const schema = newSchema("parallel");
     const migrators = Array.from({ length: 5 }, () => newPool(2));
     const results = await Promise.all(migrators.map((each) => migrate(each, { schema })));
-    expect(results.map((result) => result.applied).sort()).toEqual([[], [], [], [], [1, 2]]);
-    expect(results.every((result) => result.version === 2)).toBe(true);
-    expect(await migrate(shared, { schema })).toEqual({ applied: [], version: 2 });
+    expect(results.map((result) => result.applied).sort()).toEqual([[], [], [], [], [1, 2, 3]]);
+    expect(results.every((result) => result.version === 3)).toBe(true);
+    expect(await migrate(shared, { schema })).toEqual({ applied: [], version: 3 });
     const versions = await shared.query(`SELECT version FROM "${schema}".tollgate_schema_migrations ORDER BY version`);
-    expect(versions.rows).toEqual([{ version: 1 }, { version: 2 }]);
+    expect(versions.rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
     // A second prefix in the same schema is a separate store with its own tables.
-    expect(await migrate(shared, { schema, tablePrefix: "other_" })).toEqual({ applied: [1, 2], version: 2 });
+    expect(await migrate(shared, { schema, tablePrefix: "other_" })).toEqual({ applied: [1, 2, 3], version: 3 });
     const store = createPostgresStore(shared, { schema, tablePrefix: "other_", sweepIntervalMs: 0 });
     expect(await store.admit(request([sliding("p", 1, 1)]))).toMatchObject({ admitted: true });
+  });
+
+  it("upgrades a version-2 ledger by running migrate() again: old rows stay, new ones count once per call id", async () => {
+    const schema = newSchema("upgrade");
+    await migrate(shared, { schema });
+    const before = createPostgresStore(shared, { schema, sweepIntervalMs: 0 });
+    await before.record(usageRecord(Date.now() - 60_000));
+    // Back to version 2 (migration 3 only adds the call_id column and its unique index): a ledger of an older release.
+    await shared.query(`ALTER TABLE "${schema}".tollgate_usage DROP COLUMN call_id`);
+    await shared.query(`DELETE FROM "${schema}".tollgate_schema_migrations WHERE version = 3`);
+    const store = createPostgresStore(shared, { schema, sweepIntervalMs: 0 });
+    const record = { ...usageRecord(Date.now()), id: randomUUID() };
+    await expect(store.record(record)).rejects.toThrow(/version 2, and this version .* needs 3: run migrate\(\) first/);
+    expect(await store.migrate()).toEqual({ applied: [3], version: 3 });
+    await Promise.all([store.record(record), store.record(record)]);
+    await store.record(record);
+    await store.record(usageRecord(Date.now()));
+    expect((await store.queryUsage({})).map((row) => row.requests)).toEqual([3]);
+    const rows = await shared.query(`SELECT call_id FROM "${schema}".tollgate_usage ORDER BY id`);
+    expect(rows.rows).toEqual([{ call_id: null }, { call_id: record.id }, { call_id: null }]);
   });
 
   it("keeps quoted identifiers literal: the odd schema holds exactly the prefixed objects", async () => {

@@ -49,8 +49,9 @@ const hourMs = 3_600_000;
 /**
  * Registers the conformance suite every `TollgateStore` passes: all-or-nothing admission, no charge on refusal,
  * sliding/fixed/concurrency windows, idempotent settlement with refunds scoped to their window, leases, dry runs,
- * block list, once-markers, the usage ledger, the alert log, shadow limits and exactness under concurrent admissions.
- * Every case uses keys with a random suffix and a store of its own, so cases never interfere.
+ * block list, once-markers, the usage ledger (a record counted once per id), the alert log, shadow limits and
+ * exactness under concurrent admissions. Every case uses keys with a random suffix and a store of its own, so cases
+ * never interfere.
  */
 export function describeStoreContract(name: string, options: StoreContractOptions): void {
   async function withStore(run: (store: TollgateStore) => Promise<void>): Promise<void> {
@@ -457,6 +458,33 @@ export function describeStoreContract(name: string, options: StoreContractOption
         });
         expect(await store.queryUsage({ since: day2 + dayMs })).toEqual([]);
         expect(await store.queryUsage({ where: { user: uniqueKey("nobody") } })).toEqual([]);
+      });
+    });
+
+    it("counts a record once per id, even written again or concurrently; records without an id count each time", async () => {
+      await withStore(async (store) => {
+        const time = (await storeNow(store)) - hourMs;
+        const user = uniqueKey("record-id");
+        const once = usageRecord({ time, model: "gpt-a", user, costNanoUsd: 100, id: randomUUID() });
+        await store.record(once);
+        await store.record(once);
+        // A retry that races a late first write: both arrive together.
+        const raced = usageRecord({ time, model: "gpt-a", user, costNanoUsd: 200, id: randomUUID() });
+        await Promise.all([store.record(raced), store.record(raced), store.record(raced)]);
+        // Same content, different ids: two calls.
+        await store.record({ ...once, id: randomUUID() });
+        await store.record({ ...once, id: randomUUID() });
+        const anonymous = usageRecord({ time, model: "gpt-a", user, costNanoUsd: 1_000 });
+        await store.record(anonymous);
+        await store.record(anonymous);
+        expect(await queryOne(store, { where: { user } })).toMatchObject({
+          requests: 6,
+          costNanoUsd: 100 + 200 + 100 + 100 + 1_000 + 1_000,
+          inputTokens: 600,
+        });
+        // The id is the store's whole key: another record with a known id is taken for the same call.
+        await store.record({ ...raced, costNanoUsd: 5 });
+        expect(await queryOne(store, { where: { user } })).toMatchObject({ requests: 6, costNanoUsd: 2_500 });
       });
     });
 

@@ -105,8 +105,11 @@ export interface GatekeeperParts {
 
 const defaultMaxWaitMs = 60_000;
 
-/** When to try a failed settlement again: a store outage of up to about a minute and a half loses none. */
-const settleRetryDelaysMs = [1_000, 5_000, 20_000, 60_000];
+/**
+ * When to try a failed settlement or ledger write again: a store outage of up to about a minute and a half loses
+ * none. Stores remember a record's id for at least 10 minutes, well past the last retry.
+ */
+const writeRetryDelaysMs = [1_000, 5_000, 20_000, 60_000];
 
 /**
  * Admits calls before they are sent and settles them after: the policy half of Tollgate. SDK adapters describe a
@@ -309,7 +312,11 @@ export class Gatekeeper {
     return work;
   }
 
-  /** Waits for every settlement in flight, then for alerts to be delivered (used by `guard.close()`). */
+  /**
+   * Waits for every settlement in flight, then for alerts to be delivered (used by `guard.close()`). It does not wait
+   * for the background retries of failed store writes (`writeWithRetries`, up to ~90 s): closing must not hang on a
+   * store that is down. Those retries keep using the store, so they are lost when it is closed before they succeed.
+   */
   async drain(): Promise<void> {
     while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
     await this.watchtower.close();
@@ -344,6 +351,7 @@ export class Gatekeeper {
     }
     const subject = call.request.subject;
     const record: UsageRecord = {
+      id: call.id,
       time: call.admittedAt,
       provider: call.request.provider,
       model: call.request.model,
@@ -363,7 +371,9 @@ export class Gatekeeper {
       status,
       latencyMs: Math.max(0, this.options.clock() - call.admittedAt),
     };
-    await this.storeCall("record", () => this.store.record(record));
+    // Retried in the background like the settlement: the store counts a record id once, so a write that timed out
+    // but was applied is not counted twice.
+    await this.writeWithRetries("record", () => this.store.record(record));
     this.emit({
       type: "call.settled",
       record,
@@ -470,18 +480,31 @@ export class Gatekeeper {
   }
 
   /**
-   * Settles in the store; when the store fails, tries again in the background a few times. Settlement is idempotent
-   * by reservation id, so a retry never applies twice; without it, a store outage at the end of a call would leave
+   * Settles in the store, retried on failure. Without the retries, a store outage at the end of a call would leave
    * its reservation (the worst case) charged and its concurrency slot held until the lease runs out.
    */
-  private async settleInStore(reservationId: string, amounts: readonly number[], attempt = 0): Promise<void> {
-    const settled = await this.storeCall("settle", async () => {
-      await this.store.settle({ reservationId, amounts });
+  private settleInStore(reservationId: string, amounts: readonly number[]): Promise<void> {
+    return this.writeWithRetries("settle", () => this.store.settle({ reservationId, amounts }));
+  }
+
+  /**
+   * Runs a store write under the timeout; when it fails (each failure emits `store.error`), tries it again in the
+   * background after 1 s, 5 s, 20 s and 60 s. Only for idempotent writes (settle by reservation id, record by record
+   * id): a write that timed out may still have been applied, and its retry must change nothing then. Resolves after
+   * the first attempt; the retries are not awaited by anyone (see `drain`).
+   */
+  private async writeWithRetries(
+    operation: "settle" | "record",
+    write: () => Promise<unknown>,
+    attempt = 0,
+  ): Promise<void> {
+    const written = await this.storeCall(operation, async () => {
+      await write();
       return true;
     });
-    const delay = settleRetryDelaysMs[attempt];
-    if (settled === true || delay === undefined) return;
-    setTimeout(() => void this.settleInStore(reservationId, amounts, attempt + 1), delay).unref?.();
+    const delay = writeRetryDelaysMs[attempt];
+    if (written === true || delay === undefined) return;
+    setTimeout(() => void this.writeWithRetries(operation, write, attempt + 1), delay).unref?.();
   }
 
   /** Emits an event on behalf of a part of the guard (the watchtower's alerts). */

@@ -6,6 +6,7 @@ import {
   defaultAlertLogRetentionMs,
 } from "./alert-log";
 import { MemoryAlertLog } from "./memory-alert-log";
+import { RecentIds } from "./recent-ids";
 import type {
   AdmitRequest,
   AdmitResult,
@@ -69,6 +70,8 @@ interface Reservation {
 
 const sweepEveryOperations = 4_096;
 const sweepEveryMs = 60_000;
+/** How long a recorded id is remembered: the store contract's 10 minutes. */
+const recordedIdMemoryMs = 600_000;
 
 /**
  * The embedded default store: one process, synchronous and therefore atomic. Expired state is dropped lazily on
@@ -87,6 +90,8 @@ class MemoryStore implements TollgateStore {
   private readonly blocks = new Map<string, BlockEntry>();
   private readonly markers = new Map<string, number>();
   private readonly ledger: UsageAggregates;
+  /** Ids of the records written in the last 10 minutes, which a second write of the same record must not count. */
+  private readonly recordedIds = new RecentIds(recordedIdMemoryMs);
   private readonly alertLog: MemoryAlertLog;
   private operationsSinceSweep = 0;
   private lastSweepAt: number;
@@ -177,7 +182,9 @@ class MemoryStore implements TollgateStore {
   }
 
   record(record: UsageRecord): Promise<void> {
-    this.ledger.add(record);
+    const now = this.clock();
+    this.maybeSweep(now);
+    if (record.id === undefined || this.recordedIds.claim(record.id, now)) this.ledger.add(record);
     return Promise.resolve();
   }
 
@@ -329,6 +336,7 @@ class MemoryStore implements TollgateStore {
       if (expiresAt <= now) this.markers.delete(key);
     }
     for (const key of this.blocks.keys()) this.activeBlock(key, now);
+    this.recordedIds.sweep(now);
     this.ledger.prune(now);
   }
 }

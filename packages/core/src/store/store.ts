@@ -68,6 +68,12 @@ export interface SettleRequest {
 
 /** One settled call, as kept in the ledger. Token fields follow `TokenUsage`: totals include their parts. */
 export interface UsageRecord {
+  /**
+   * The call's id, which makes writing the record idempotent (see `TollgateStore.record`). The guard always sets it
+   * (the call's reservation id), so it can retry a write that failed or timed out. Optional for records written by
+   * other code: a record without an id is never deduplicated, each write counts.
+   */
+  id?: string | undefined;
   /** Epoch ms the call was admitted. */
   time: number;
   provider: ProviderName;
@@ -127,6 +133,12 @@ export interface TollgateStore {
   settle(request: SettleRequest): Promise<void>;
   /** Extends the lease of a reservation still in flight; `false` when it is unknown (settled or swept). */
   extendLease(reservationId: string, leaseMs: number): Promise<boolean>;
+  /**
+   * Adds a record to the ledger. Idempotent by `record.id`: for at least 10 minutes after the first write of an id
+   * (the guard's retries of a failed write span about 90 s), writing a record with the same id again, even
+   * concurrently, changes nothing. So a write that failed or timed out, and may have been applied, can be retried.
+   * Records without an id are never deduplicated: each write counts.
+   */
   record(record: UsageRecord): Promise<void>;
   queryUsage(query: UsageQuery): Promise<UsageRow[]>;
   block(entry: BlockEntry): Promise<void>;

@@ -4,6 +4,7 @@ import { extendLeaseFunctionSql } from "./extend-lease-function";
 import type { SchemaNames } from "./schema-names";
 import { settleFunctionSql } from "./settle-function";
 import { sweepFunctionSql } from "./sweep-function";
+import { usageCallIdSql } from "./usage-ledger";
 
 export interface Migration {
   version: number;
@@ -90,6 +91,11 @@ export const migrations: readonly Migration[] = [
     version: 2,
     name: "alert log",
     statements: (names) => alertLogTableSql(names),
+  },
+  {
+    version: 3,
+    name: "usage rows carry their call id, unique, so a retried ledger write counts once",
+    statements: (names) => usageCallIdSql(names),
   },
 ];
 

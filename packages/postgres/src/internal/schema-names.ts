@@ -17,6 +17,7 @@ const objectNames = [
   "usage_ip_time_idx",
   "usage_key_time_idx",
   "usage_tenant_time_idx",
+  "usage_call_id_idx",
   "alerts",
   "alerts_time_idx",
   "admit",

@@ -23,7 +23,26 @@ const tokenFields = [
   ["costNanoUsd", "cost_nano_usd"],
 ] as const;
 
-/** One row per settled call, appended; the time is stored as timestamptz (ms precision kept). */
+/**
+ * Migration 3: the `call_id` of each usage row (null for rows written before it, and for records without an id), with
+ * a unique index on the non-null ones, which makes a second insert of the same call a no-op (`recordStatement`).
+ * Adding a nullable column without a default rewrites no row; building the index reads the ledger once, and the
+ * ledger table stays locked until the migration commits (ledger writes and reads wait; admissions and settlements
+ * do not touch it).
+ */
+export function usageCallIdSql(names: SchemaNames): string[] {
+  const usage = names.qualified("usage");
+  return [
+    `ALTER TABLE ${usage} ADD COLUMN call_id text`,
+    `CREATE UNIQUE INDEX ${names.local("usage_call_id_idx")} ON ${usage} (call_id) WHERE call_id IS NOT NULL`,
+  ];
+}
+
+/**
+ * One row per settled call, appended; the time is stored as timestamptz (ms precision kept). A record whose id is
+ * already in the ledger (a retried write whose first attempt was applied) inserts nothing: the conflict on the
+ * unique `call_id` index is ignored, also between two concurrent inserts. Records without an id always insert.
+ */
 export function recordStatement(names: SchemaNames, record: UsageRecord): Statement {
   if (!Number.isFinite(record.time)) throw new RangeError(`record.time must be finite, got ${record.time}`);
   const counts = tokenFields.map(([field]) => nonNegativeInteger(record[field], `record.${field}`));
@@ -31,9 +50,10 @@ export function recordStatement(names: SchemaNames, record: UsageRecord): Statem
     text: `INSERT INTO ${names.qualified("usage")} (time, provider, model, operation,
              subject_user, subject_ip, subject_key, subject_tenant, subject_session,
              input_tokens, cached_input_tokens, cache_write_input_tokens, output_tokens, reasoning_tokens, cost_nano_usd,
-             estimated, status, latency_ms)
+             estimated, status, latency_ms, call_id)
            VALUES (to_timestamp($1::double precision / 1000), $2, $3, $4, $5, $6, $7, $8, $9,
-                   $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+                   $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+           ON CONFLICT (call_id) WHERE call_id IS NOT NULL DO NOTHING`,
     values: [
       record.time,
       record.provider,
@@ -48,6 +68,7 @@ export function recordStatement(names: SchemaNames, record: UsageRecord): Statem
       record.estimated === true,
       record.status,
       Math.max(0, Math.round(record.latencyMs)),
+      record.id ?? null,
     ],
   };
 }

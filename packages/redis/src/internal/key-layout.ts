@@ -51,6 +51,11 @@ export class KeyLayout {
   usageDays(): string {
     return `${this.root}usage-days`;
   }
+
+  /** Marker of a usage record written lately, by its id: a second write of the same record counts nothing. */
+  recordedId(recordId: string): string {
+    return `${this.root}recorded:${recordId}`;
+  }
 }
 
 /** Slot length of a sliding window, as the memory store computes it. */

@@ -1,0 +1,87 @@
+import { randomUUID } from "node:crypto";
+import type { UsageRecord } from "@tollgate/core";
+import { Redis } from "ioredis";
+import { afterAll, describe, expect, it } from "vitest";
+import { createRedisStore } from "../src/index";
+import { probeRedis, type RedisConnection, redisVerdict } from "./redis-availability";
+
+const connection: RedisConnection = {
+  host: process.env.REDIS_HOST ?? "127.0.0.1",
+  port: Number(process.env.REDIS_PORT ?? 6379),
+};
+const verdict = redisVerdict(await probeRedis(connection), process.env.CI === "true");
+const runId = randomUUID();
+const clients: Redis[] = [];
+
+function newClient(): Redis {
+  const client = new Redis({ ...connection, enableOfflineQueue: false, lazyConnect: true });
+  client.on("error", () => undefined);
+  clients.push(client);
+  return client;
+}
+
+afterAll(async () => {
+  if (verdict === "run") {
+    const cleaner = newClient();
+    await cleaner.connect();
+    const keys = await cleaner.keys(`{tollgate-record-id-test:${runId}:*`);
+    if (keys.length > 0) await cleaner.unlink(...keys);
+  }
+  await Promise.all(clients.map((client) => client.quit().catch(() => client.disconnect())));
+});
+
+function usageRecord(fields: Partial<UsageRecord>): UsageRecord {
+  return {
+    time: Date.now(),
+    provider: "openai",
+    model: "gpt-4o-mini",
+    operation: "openai.chat",
+    user: "u1",
+    inputTokens: 10,
+    cachedInputTokens: 0,
+    cacheWriteInputTokens: 0,
+    outputTokens: 5,
+    reasoningTokens: 0,
+    costNanoUsd: 1_000,
+    estimated: false,
+    status: "ok",
+    latencyMs: 12,
+    ...fields,
+  };
+}
+
+describe("Redis availability for the recorded-id tests", () => {
+  it.runIf(verdict === "fail")("reaches Redis (required in CI)", () => {
+    throw new Error(`CI=true but Redis is unreachable at ${connection.host}:${connection.port}`);
+  });
+});
+
+describe.runIf(verdict === "run")("Redis ledger deduplication", () => {
+  it("keeps one marker per recorded id, under the store's hash tag, for 10 minutes; none for a record without id", async () => {
+    const prefix = `tollgate-record-id-test:${runId}:${randomUUID()}:`;
+    const client = newClient();
+    const store = createRedisStore(client, { prefix });
+    const id = randomUUID();
+    await store.record(usageRecord({ id }));
+    await store.record(usageRecord({ id }));
+    await store.record(usageRecord({}));
+
+    const markers = await client.keys(`{${prefix}}recorded:*`);
+    expect(markers).toEqual([`{${prefix}}recorded:${id}`]);
+    const ttl = await client.pttl(markers[0]!);
+    expect(ttl).toBeGreaterThan(540_000);
+    expect(ttl).toBeLessThanOrEqual(600_000);
+    expect(await store.queryUsage({})).toMatchObject([{ requests: 2, costNanoUsd: 2_000 }]);
+  });
+
+  it("counts the record again once its marker is gone (the window is the marker's life)", async () => {
+    const prefix = `tollgate-record-id-test:${runId}:${randomUUID()}:`;
+    const client = newClient();
+    const store = createRedisStore(client, { prefix });
+    const id = randomUUID();
+    await store.record(usageRecord({ id }));
+    await client.del(`{${prefix}}recorded:${id}`);
+    await store.record(usageRecord({ id }));
+    expect(await store.queryUsage({})).toMatchObject([{ requests: 2 }]);
+  });
+});
