@@ -111,6 +111,9 @@ const defaultMaxWaitMs = 60_000;
  */
 const writeRetryDelaysMs = [1_000, 5_000, 20_000, 60_000];
 
+/** When to release an unanswered admission again, in case the admission reached the store after the first release. */
+const releaseAgainAfterMs = [2_000, 15_000];
+
 /**
  * Admits calls before they are sent and settles them after: the policy half of Tollgate. SDK adapters describe a
  * call (`CallRequest`) and report how it ended (`CallOutcome`); everything about limits, prices and the store
@@ -468,15 +471,21 @@ export class Gatekeeper {
   /**
    * An admission the store did not answer in time may still have been applied: release it with a zero settlement
    * (idempotent by id, so harmless when nothing was reserved), rather than let it hold capacity until its window ends.
-   * The store is probably unreachable right now, so a failed release is tried again (`settleInStore`): a client may
-   * still deliver the admission after it reconnects, and the release must reach the store too (stores ignore an
-   * admission that arrives after its release).
+   * The store is probably unreachable right now, so a failed release is tried again (`settleInStore`). And the
+   * admission may still be on its way: held on a slow link, queued behind row locks, or re-sent by a client after it
+   * reconnects, while the release goes out on another pooled connection and lands first, finding nothing. So the
+   * release is also sent again later, whatever the first one answered (settlement is idempotent: a repeat changes
+   * nothing).
    */
   private releaseUnanswered(reservationId: string, planned: readonly PlannedCharge[]): void {
-    void this.settleInStore(
-      reservationId,
-      planned.map(() => 0),
-    );
+    const amounts = planned.map(() => 0);
+    void this.settleInStore(reservationId, amounts);
+    for (const delay of releaseAgainAfterMs) {
+      setTimeout(
+        () => void this.storeCall("settle", () => this.store.settle({ reservationId, amounts })),
+        delay,
+      ).unref?.();
+    }
   }
 
   /**
