@@ -40,9 +40,6 @@ function redisSystem(): SystemUnderTest {
     clock: machineClock,
     scale: realTimeScale,
     namespace: `run-${runs++}:`,
-    // A known difference, not fixed here: listBlocked (redis-store.ts) reads the entries with MGET, and Redis returns
-    // a key until its expiry time has passed, so a block is still listed in the millisecond of its `until`.
-    listsBlockAtItsEnd: true,
   };
 }
 

@@ -156,8 +156,17 @@ class RedisStore implements TollgateStore {
   async listBlocked(): Promise<BlockEntry[]> {
     const keys = await this.send("listBlocked", () => this.client.zrange(this.layout.blockIndex(), "0", "-1"));
     if (keys.length === 0) return [];
-    const entries = await this.send("listBlocked", () => this.client.mget(keys.map((key) => this.layout.block(key))));
-    return entries.flatMap((entry) => (entry === null ? [] : [parseBlockEntry(entry)]));
+    const [entries, [seconds, microseconds]] = await Promise.all([
+      this.send("listBlocked", () => this.client.mget(keys.map((key) => this.layout.block(key)))),
+      this.send("listBlocked", () => this.client.time()),
+    ]);
+    // Redis still returns a key in the millisecond it expires; a block has ended at its `until` (as admission sees it).
+    const now = Number(seconds) * 1000 + Math.floor(Number(microseconds) / 1000);
+    return entries.flatMap((entry) => {
+      if (entry === null) return [];
+      const parsed = parseBlockEntry(entry);
+      return parsed.until === undefined || parsed.until > now ? [parsed] : [];
+    });
   }
 
   async markOnce(key: string, ttlMs: number): Promise<boolean> {
