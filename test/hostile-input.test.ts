@@ -1,10 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { ConfigurationError, guardedClient, LimitExceededError } from "@tollgate/core";
+import { createPostgresStore, migrate } from "@tollgate/postgres";
 import { createRedisStore } from "@tollgate/redis";
 import { type FakeProviders, startFakeProviders } from "@tollgate/testing";
 import { Redis } from "ioredis";
+import pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createClients } from "./clients";
+import { databaseUrl, probePostgres, uniqueSchema } from "./service-probes";
 
 let fake: FakeProviders;
 beforeAll(async () => {
@@ -80,6 +83,39 @@ describe("hostile subjects cannot reach another subject's counters", () => {
       await redis.del(...keys);
     } finally {
       redis.disconnect();
+    }
+  });
+
+  it("a subject value with control characters is recorded under its hash in every ledger, Postgres included", async () => {
+    const probe = await probePostgres();
+    if (probe.skip) return;
+    probe.assertReachable();
+    const schema = uniqueSchema("hostile_ledger");
+    const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+    try {
+      await migrate(pool, { schema });
+      // A NUL cannot be stored in Postgres text; an escape sequence must not reach `tollgate usage` on a terminal.
+      const users = ["nul\u0000byte", "line\nbreak", "\u001b[31mred", "del\u007f"];
+      for (const store of [undefined, createPostgresStore(pool, { schema, sweepIntervalMs: 0 })]) {
+        const storeErrors: unknown[] = [];
+        const guard = guardedClient({
+          providers: { openai: createClients(fake).openai },
+          limits: [{ id: "rpm", scope: "user", requests: 10, per: "1m" }],
+          ...(store === undefined ? {} : { store }),
+          onEvent: (event) => {
+            if (event.type === "store.error") storeErrors.push(event.error);
+          },
+        });
+        for (const user of users) await guard.for({ user }).openai.chat.completions.create(chat("hi"));
+        await guard.close();
+        const rows = await guard.usage({ groupBy: ["user"] });
+        expect(storeErrors).toEqual([]);
+        expect(rows.map((row) => row.requests)).toEqual([1, 1, 1, 1]);
+        for (const row of rows) expect(row.group.user).toMatch(/^~[\w-]{22}$/);
+      }
+    } finally {
+      await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await pool.end();
     }
   });
 

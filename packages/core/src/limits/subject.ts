@@ -34,10 +34,21 @@ export function subjectKeyPart(scope: SubjectScope, value: string): string {
 /** Longest subject value the ledger keeps as written. */
 const ledgerValueLimit = 256;
 
+/** C0 controls and DEL: a NUL cannot be stored in a Postgres `text` column, and escape codes must not reach a terminal. */
+function hasControlCharacter(value: string): boolean {
+  for (let index = 0; index < value.length; index++) {
+    const code = value.charCodeAt(index);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
+}
+
 /**
- * A subject value as the usage ledger records it: as given, unless it is longer than 256 characters, when it becomes
- * its key encoding (`~` + hash prefix) so one hostile value cannot bloat every ledger row and store key it touches.
+ * A subject value as the usage ledger records it: as given, unless it is longer than 256 characters or holds a
+ * control character, when it becomes its key encoding (`~` + hash prefix): one hostile value can neither bloat every
+ * ledger row and store key it touches, nor make a store refuse the record, nor print escape codes in `tollgate usage`.
  */
 export function ledgerValue(value: string | undefined): string | undefined {
-  return value === undefined || value.length <= ledgerValueLimit ? value : encodeSubjectValue(value);
+  if (value === undefined) return undefined;
+  return value.length > ledgerValueLimit || hasControlCharacter(value) ? encodeSubjectValue(value) : value;
 }
