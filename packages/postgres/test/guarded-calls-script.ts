@@ -3,14 +3,21 @@
 import { guardedClient, LimitExceededError } from "@tollgate/core";
 import pg from "pg";
 import { createPostgresStore } from "../src/index";
-import { loadOpenAI, testPrices } from "./openai-sdk";
+import { limitConcurrency, loadOpenAI, testPrices } from "./openai-sdk";
 
 const [connectionString = "", schema = "", baseURL = "", calls = "0", capacity = "0"] = process.argv.slice(2);
 const pool = new pg.Pool({ connectionString, max: 8 });
 pool.on("error", () => undefined);
 const OpenAI = await loadOpenAI();
 const guard = guardedClient({
-  providers: { openai: new OpenAI({ apiKey: "sk-test-multi-process", baseURL, maxRetries: 0 }) },
+  providers: {
+    openai: new OpenAI({
+      apiKey: "sk-test-multi-process",
+      baseURL,
+      maxRetries: 0,
+      fetch: limitConcurrency(globalThis.fetch, 32),
+    }),
+  },
   store: createPostgresStore(pool, { schema, sweepIntervalMs: 0 }),
   prices: testPrices,
   limits: [{ id: "shared-requests", scope: "global", requests: Number(capacity), per: "1m" }],

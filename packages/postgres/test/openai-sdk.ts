@@ -20,7 +20,28 @@ export type ChatClientConstructor = new (options: {
   apiKey: string;
   baseURL: string;
   maxRetries: number;
+  fetch?: typeof globalThis.fetch;
 }) => ChatClient;
+
+/**
+ * `fetch`, with at most `limit` requests waiting for their response headers at a time. Admission happens before the
+ * SDK's fetch, so this changes nothing the tests measure; it keeps 4 processes from opening 1,000 connections at once,
+ * which overflows the fake provider's accept queue (511) and resets connections when its process stalls.
+ */
+export function limitConcurrency(fetch: typeof globalThis.fetch, limit: number): typeof globalThis.fetch {
+  let running = 0;
+  const queue: (() => void)[] = [];
+  return async (input, init) => {
+    if (running >= limit) await new Promise<void>((resolve) => queue.push(resolve));
+    running += 1;
+    try {
+      return await fetch(input, init);
+    } finally {
+      running -= 1;
+      queue.shift()?.();
+    }
+  };
+}
 
 export async function loadOpenAI(): Promise<ChatClientConstructor> {
   const fromHere = createRequire(import.meta.url);
