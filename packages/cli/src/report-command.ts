@@ -1,11 +1,18 @@
 import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { formatUsd, type UsageGroupKey, type UsageRow } from "@tollgate/core";
+import {
+  addUsageTotals,
+  emptyUsageTotals,
+  formatUsd,
+  type UsageGroupKey,
+  type UsageRow,
+  type UsageTotals,
+} from "@tollgate/core";
 import { alertRow } from "./alert-rows";
 import type { CommandIo } from "./command-io";
 import { openStore, redactUrl } from "./open-store";
 import { parseInstant } from "./parse-duration-ago";
-import { type RankedRow, type ReportData, renderReportHtml, type UsageTotals } from "./report-html";
+import { type RankedRow, type ReportData, renderReportHtml } from "./report-html";
 
 const dayMs = 86_400_000;
 const topCount = 10;
@@ -156,28 +163,8 @@ export function everyDay(since: number, until: number, dayRows: readonly UsageRo
 }
 
 function sumTotals(rows: readonly UsageRow[]): UsageTotals {
-  const totals: UsageTotals = {
-    requests: 0,
-    inputTokens: 0,
-    cachedInputTokens: 0,
-    cacheWriteInputTokens: 0,
-    outputTokens: 0,
-    reasoningTokens: 0,
-    costNanoUsd: 0,
-    estimatedRequests: 0,
-    errorRequests: 0,
-  };
-  for (const row of rows) {
-    totals.requests += row.requests;
-    totals.inputTokens += row.inputTokens;
-    totals.cachedInputTokens += row.cachedInputTokens;
-    totals.cacheWriteInputTokens += row.cacheWriteInputTokens;
-    totals.outputTokens += row.outputTokens;
-    totals.reasoningTokens += row.reasoningTokens;
-    totals.costNanoUsd += row.costNanoUsd;
-    totals.estimatedRequests += row.estimatedRequests;
-    totals.errorRequests += row.errorRequests;
-  }
+  const totals = emptyUsageTotals();
+  for (const row of rows) addUsageTotals(totals, row);
   return totals;
 }
 

@@ -1,9 +1,6 @@
-import { formatUsd, type UsageRow } from "@tollgate/core";
+import { formatUsd, type UsageTotals } from "@tollgate/core";
 import { type AlertRow, formatAlertTime } from "./alert-rows";
 import { type DayMarker, dailyBarChart, escapeHtml, meterBar } from "./svg-charts";
-
-/** The totals of a range, as a store's `queryUsage` returns them for one group. */
-export type UsageTotals = Omit<UsageRow, "group">;
 
 /** One row of a "top" table: who or what, and what it cost. `name` is `undefined` for calls without that value. */
 export interface RankedRow {

@@ -83,5 +83,12 @@ export type {
   UsageRecord,
   UsageRow,
 } from "./store/store";
+export {
+  addUsageTotals,
+  emptyUsageTotals,
+  recordUsageTotals,
+  type UsageTotals,
+  usageTotalFields,
+} from "./store/usage-totals";
 export type { OperationKind } from "./usage/operation";
 export type { ProviderName, TokenUsage } from "./usage/token-usage";

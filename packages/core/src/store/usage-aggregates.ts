@@ -1,4 +1,5 @@
 import type { UsageGroupKey, UsageQuery, UsageRecord, UsageRow } from "./store";
+import { addUsageTotals, emptyUsageTotals, recordUsageTotals } from "./usage-totals";
 
 const hourMs = 3_600_000;
 const dimensionKeys = ["provider", "model", "user", "ip", "key", "tenant"] as const;
@@ -30,10 +31,10 @@ export class UsageAggregates {
     const rowKey = JSON.stringify([hourStart, ...dimensionKeys.map((name) => dimensions[name] ?? null)]);
     let row = this.rows.get(rowKey);
     if (row === undefined) {
-      row = { hourStart, dimensions, group: {}, ...emptyTotals() };
+      row = { hourStart, dimensions, group: {}, ...emptyUsageTotals() };
       this.rows.set(rowKey, row);
     }
-    addTotals(row, record);
+    addUsageTotals(row, recordUsageTotals(record));
   }
 
   query(query: UsageQuery): UsageRow[] {
@@ -51,10 +52,10 @@ export class UsageAggregates {
       const groupKey = JSON.stringify(groupBy.map((key) => group[key] ?? null));
       let target = groups.get(groupKey);
       if (target === undefined) {
-        target = { group, ...emptyTotals() };
+        target = { group, ...emptyUsageTotals() };
         groups.set(groupKey, target);
       }
-      mergeTotals(target, row);
+      addUsageTotals(target, row);
     }
     return [...groups.values()].sort((left, right) => right.costNanoUsd - left.costNanoUsd);
   }
@@ -72,45 +73,4 @@ function matches(row: Aggregate, where: UsageQuery["where"]): boolean {
     if (value !== undefined && row.dimensions[key as keyof Aggregate["dimensions"]] !== value) return false;
   }
   return true;
-}
-
-export function emptyTotals(): Omit<UsageRow, "group"> {
-  return {
-    requests: 0,
-    inputTokens: 0,
-    cachedInputTokens: 0,
-    cacheWriteInputTokens: 0,
-    outputTokens: 0,
-    reasoningTokens: 0,
-    costNanoUsd: 0,
-    estimatedRequests: 0,
-    errorRequests: 0,
-  };
-}
-
-function addTotals(row: UsageRow, record: UsageRecord): void {
-  mergeTotals(row, {
-    group: {},
-    requests: 1,
-    inputTokens: record.inputTokens,
-    cachedInputTokens: record.cachedInputTokens,
-    cacheWriteInputTokens: record.cacheWriteInputTokens,
-    outputTokens: record.outputTokens,
-    reasoningTokens: record.reasoningTokens,
-    costNanoUsd: record.costNanoUsd,
-    estimatedRequests: record.estimated ? 1 : 0,
-    errorRequests: record.status === "error" ? 1 : 0,
-  });
-}
-
-function mergeTotals(target: UsageRow, source: UsageRow): void {
-  target.requests += source.requests;
-  target.inputTokens += source.inputTokens;
-  target.cachedInputTokens += source.cachedInputTokens;
-  target.cacheWriteInputTokens += source.cacheWriteInputTokens;
-  target.outputTokens += source.outputTokens;
-  target.reasoningTokens += source.reasoningTokens;
-  target.costNanoUsd += source.costNanoUsd;
-  target.estimatedRequests += source.estimatedRequests;
-  target.errorRequests += source.errorRequests;
 }

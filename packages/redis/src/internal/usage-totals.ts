@@ -1,4 +1,14 @@
-import type { UsageGroupKey, UsageQuery, UsageRecord, UsageRow } from "@tollgate/core";
+import {
+  addUsageTotals,
+  emptyUsageTotals,
+  recordUsageTotals,
+  type UsageGroupKey,
+  type UsageQuery,
+  type UsageRecord,
+  type UsageRow,
+  type UsageTotals,
+  usageTotalFields,
+} from "@tollgate/core";
 
 export const dayMs = 86_400_000;
 
@@ -7,24 +17,11 @@ export const dimensionKeys = ["provider", "model", "user", "ip", "key", "tenant"
 export type DimensionKey = (typeof dimensionKeys)[number];
 export type Dimensions = Record<DimensionKey, string | undefined>;
 
-export const totalFields = [
-  "requests",
-  "inputTokens",
-  "cachedInputTokens",
-  "cacheWriteInputTokens",
-  "outputTokens",
-  "reasoningTokens",
-  "costNanoUsd",
-  "estimatedRequests",
-  "errorRequests",
-] as const;
-export type Totals = Omit<UsageRow, "group">;
-
 /** One stored aggregate: a UTC day, a dimension tuple and its totals. */
 export interface DayAggregate {
   day: string;
   dimensions: Dimensions;
-  totals: Totals;
+  totals: UsageTotals;
 }
 
 export function isoDay(time: number): string {
@@ -49,41 +46,16 @@ export function decodeDimensions(text: string): Dimensions {
 
 /** What one record adds to its aggregate; zero fields are left out to keep hashes small. */
 export function recordIncrements(record: UsageRecord): [string, number][] {
-  const increments: [string, number][] = [
-    ["requests", 1],
-    ["inputTokens", record.inputTokens],
-    ["cachedInputTokens", record.cachedInputTokens],
-    ["cacheWriteInputTokens", record.cacheWriteInputTokens],
-    ["outputTokens", record.outputTokens],
-    ["reasoningTokens", record.reasoningTokens],
-    ["costNanoUsd", record.costNanoUsd],
-    ["estimatedRequests", record.estimated ? 1 : 0],
-    ["errorRequests", record.status === "error" ? 1 : 0],
-  ];
-  return increments.filter(([, value]) => value !== 0);
+  return Object.entries(recordUsageTotals(record)).filter(([, value]) => value !== 0);
 }
 
-export function parseTotals(hash: Record<string, string>): Totals {
-  const totals = emptyTotals();
-  for (const field of totalFields) {
+export function parseTotals(hash: Record<string, string>): UsageTotals {
+  const totals = emptyUsageTotals();
+  for (const field of usageTotalFields) {
     const value = hash[field];
     if (value !== undefined) totals[field] = Number(value);
   }
   return totals;
-}
-
-export function emptyTotals(): Totals {
-  return {
-    requests: 0,
-    inputTokens: 0,
-    cachedInputTokens: 0,
-    cacheWriteInputTokens: 0,
-    outputTokens: 0,
-    reasoningTokens: 0,
-    costNanoUsd: 0,
-    estimatedRequests: 0,
-    errorRequests: 0,
-  };
 }
 
 /** Filters by `where` and sums by `groupBy`, most expensive group first (as the memory store answers). */
@@ -100,10 +72,10 @@ export function groupUsage(aggregates: readonly DayAggregate[], query: UsageQuer
     const groupKey = JSON.stringify(groupBy.map((key) => group[key] ?? null));
     let row = groups.get(groupKey);
     if (row === undefined) {
-      row = { group, ...emptyTotals() };
+      row = { group, ...emptyUsageTotals() };
       groups.set(groupKey, row);
     }
-    for (const field of totalFields) row[field] += aggregate.totals[field];
+    addUsageTotals(row, aggregate.totals);
   }
   return [...groups.values()].sort((left, right) => right.costNanoUsd - left.costNanoUsd);
 }
