@@ -1,34 +1,9 @@
-import { randomUUID } from "node:crypto";
 import { alertLogEntry, ConfigurationError, type TollgateAlert } from "@tollgate/core";
-import { Redis } from "ioredis";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createRedisStore } from "../src/index";
-import { probeRedis, type RedisConnection, redisVerdict } from "./redis-availability";
+import { redisTestSession } from "./redis-test-session";
 
-const connection: RedisConnection = {
-  host: process.env.REDIS_HOST ?? "127.0.0.1",
-  port: Number(process.env.REDIS_PORT ?? 6379),
-};
-const verdict = redisVerdict(await probeRedis(connection), process.env.CI === "true");
-const runId = randomUUID();
-const clients: Redis[] = [];
-
-function newClient(): Redis {
-  const client = new Redis({ ...connection, enableOfflineQueue: false, lazyConnect: true });
-  client.on("error", () => undefined);
-  clients.push(client);
-  return client;
-}
-
-afterAll(async () => {
-  if (verdict === "run") {
-    const cleaner = newClient();
-    await cleaner.connect();
-    const keys = await cleaner.keys(`{tollgate-alert-test:${runId}:*`);
-    if (keys.length > 0) await cleaner.unlink(...keys);
-  }
-  await Promise.all(clients.map((client) => client.quit().catch(() => client.disconnect())));
-});
+const { connection, verdict, newClient, newPrefix } = await redisTestSession("alert");
 
 function threshold(time: number, fraction: number): TollgateAlert {
   return {
@@ -54,7 +29,7 @@ describe("Redis availability for the alert log tests", () => {
 
 describe.runIf(verdict === "run")("Redis alert log", () => {
   it("is one sorted set under the store's hash tag, with a TTL of the retention", async () => {
-    const prefix = `tollgate-alert-test:${runId}:${randomUUID()}:`;
+    const prefix = newPrefix();
     const client = newClient();
     const retentionMs = 30 * 86_400_000;
     const store = createRedisStore(client, { prefix, alertLogRetentionMs: retentionMs });
@@ -76,7 +51,7 @@ describe.runIf(verdict === "run")("Redis alert log", () => {
   });
 
   it("holds at most alertLogMaxEntries members, whatever was recorded", async () => {
-    const prefix = `tollgate-alert-test:${runId}:${randomUUID()}:`;
+    const prefix = newPrefix();
     const client = newClient();
     const store = createRedisStore(client, { prefix, alertLogMaxEntries: 5 });
     const start = Date.now();

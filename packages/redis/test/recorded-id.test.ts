@@ -1,34 +1,10 @@
 import { randomUUID } from "node:crypto";
 import type { UsageRecord } from "@tollgate/core";
-import { Redis } from "ioredis";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createRedisStore } from "../src/index";
-import { probeRedis, type RedisConnection, redisVerdict } from "./redis-availability";
+import { redisTestSession } from "./redis-test-session";
 
-const connection: RedisConnection = {
-  host: process.env.REDIS_HOST ?? "127.0.0.1",
-  port: Number(process.env.REDIS_PORT ?? 6379),
-};
-const verdict = redisVerdict(await probeRedis(connection), process.env.CI === "true");
-const runId = randomUUID();
-const clients: Redis[] = [];
-
-function newClient(): Redis {
-  const client = new Redis({ ...connection, enableOfflineQueue: false, lazyConnect: true });
-  client.on("error", () => undefined);
-  clients.push(client);
-  return client;
-}
-
-afterAll(async () => {
-  if (verdict === "run") {
-    const cleaner = newClient();
-    await cleaner.connect();
-    const keys = await cleaner.keys(`{tollgate-record-id-test:${runId}:*`);
-    if (keys.length > 0) await cleaner.unlink(...keys);
-  }
-  await Promise.all(clients.map((client) => client.quit().catch(() => client.disconnect())));
-});
+const { connection, verdict, newClient, newPrefix } = await redisTestSession("record-id");
 
 function usageRecord(fields: Partial<UsageRecord>): UsageRecord {
   return {
@@ -58,7 +34,7 @@ describe("Redis availability for the recorded-id tests", () => {
 
 describe.runIf(verdict === "run")("Redis ledger deduplication", () => {
   it("keeps one marker per recorded id, under the store's hash tag, for 10 minutes; none for a record without id", async () => {
-    const prefix = `tollgate-record-id-test:${runId}:${randomUUID()}:`;
+    const prefix = newPrefix();
     const client = newClient();
     const store = createRedisStore(client, { prefix });
     const id = randomUUID();
@@ -75,7 +51,7 @@ describe.runIf(verdict === "run")("Redis ledger deduplication", () => {
   });
 
   it("counts the record again once its marker is gone (the window is the marker's life)", async () => {
-    const prefix = `tollgate-record-id-test:${runId}:${randomUUID()}:`;
+    const prefix = newPrefix();
     const client = newClient();
     const store = createRedisStore(client, { prefix });
     const id = randomUUID();
