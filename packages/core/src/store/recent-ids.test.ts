@@ -21,4 +21,15 @@ describe("recent ids (the memory store's record deduplication)", () => {
     ids.sweep(1_500);
     expect(ids.size).toBe(0);
   });
+
+  it("an id claimed again after it was forgotten moves behind the ids that expire before it", () => {
+    const ids = new RecentIds(1_000);
+    ids.claim("again", 0);
+    ids.claim("once", 500);
+    expect(ids.claim("again", 1_000)).toBe(true);
+    ids.sweep(1_600);
+    expect(ids.size).toBe(1);
+    expect(ids.claim("again", 1_600)).toBe(false);
+    expect(ids.claim("once", 1_600)).toBe(true);
+  });
 });
