@@ -226,10 +226,46 @@ async function loadRedisScript(redis: Redis, source: string): Promise<string> {
 const incrementScript =
   "local value = redis.call('INCRBY', KEYS[1], ARGV[1]) redis.call('PEXPIRE', KEYS[1], ARGV[2]) return value";
 
+/**
+ * The least work a 5-limit admission with Tollgate's guarantees does inside Redis, as a floor for the real one: the
+ * server clock, a reservation record (idempotent settlement, leases), the block check, a read of each counter and one
+ * write to each. Nothing is parsed, computed or formatted: constants stand for the slot, the amounts and the TTLs.
+ * KEYS: record, 3 block keys, 3 window hashes, 2 period counters.
+ */
+const leastAdmissionScript = `
+local time = redis.call('TIME')
+if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', 60000) then return 0 end
+redis.call('MGET', KEYS[2], KEYS[3], KEYS[4])
+for index = 5, 7 do redis.call('HMGET', KEYS[index], 't', 'o', '1') end
+for index = 8, 9 do redis.call('GET', KEYS[index]) end
+for index = 5, 7 do redis.call('HINCRBY', KEYS[index], '1', 1) end
+for index = 8, 9 do redis.call('INCRBY', KEYS[index], 1000) end
+return 1`;
+
+/** Keys of the least admission for one subject and call, under the run's tag (the cleanup finds them). */
+function leastAdmissionKeys(tag: string, subject: number, call: number): string[] {
+  const root = `{${tag}:least}`;
+  const user = `u${subject}`;
+  return [
+    `${root}reservation:${call}`,
+    `${root}block:global`,
+    `${root}block:user:${user}`,
+    `${root}block:ip:${subject}`,
+    `${root}window:user-rpm:${user}`,
+    `${root}window:user-tpm:${user}`,
+    `${root}window:ip-rpm:${subject}`,
+    `${root}fixed:user-daily-tokens:${user}`,
+    `${root}fixed:user-daily-usd:${user}`,
+  ];
+}
+
 async function redisBackend(redis: Redis, context: BenchContext, plan: ChargePlan): Promise<Backend> {
   const tag = redisKeyTag(context);
   const returnOne = await loadRedisScript(redis, "return 1");
   const increment = await loadRedisScript(redis, incrementScript);
+  const leastAdmission = await loadRedisScript(redis, leastAdmissionScript);
+  const leastSubject = rotation();
+  let leastCall = 0;
   const floorSubject = rotation();
   const floor: Comparison[] = [
     { against: "floor-incr", label: "EVALSHA INCRBY" },
@@ -247,6 +283,12 @@ async function redisBackend(redis: Redis, context: BenchContext, plan: ChargePla
         variant: "floor-incr",
         name: "floor: EVALSHA INCRBY+PEXPIRE, 1 key",
         run: () => redis.evalsha(increment, 1, `${tag}:floor:u${floorSubject()}`, 1, 60_000),
+      },
+      {
+        variant: "floor-least-5",
+        name: "floor: the least 5-limit admission script (clock, record, blocks, 5 reads, 5 writes; nothing parsed)",
+        compare: floor,
+        run: () => redis.evalsha(leastAdmission, 9, ...leastAdmissionKeys(tag, leastSubject(), ++leastCall)),
       },
       ...tollgateCases(store, plan, context, floor, false),
       ...peerCases(

@@ -31,7 +31,8 @@ import { type DayAggregate, dayMs, decodeDimensions, groupUsage, parseTotals } f
 export interface RedisStoreOptions {
   /**
    * Starts every key, and is the Cluster hash tag: keys are `{<prefix>}<kind>:<key>`, so all keys of a store share
-   * one slot. Give each tenant deployment its own prefix to spread them over a Cluster. No `{` or `}`.
+   * one slot. Give each tenant deployment its own prefix to spread them over a Cluster. No `{`, `}` or control
+   * characters.
    * Default `"tollgate:"`.
    */
   prefix?: string;
@@ -76,8 +77,12 @@ class RedisStore implements TollgateStore {
   constructor(client: RedisClient, options: RedisStoreOptions) {
     checkClient(client);
     const prefix = options.prefix ?? defaultPrefix;
-    if (typeof prefix !== "string" || prefix === "" || /[{}]/.test(prefix)) {
-      throw new ConfigurationError("prefix", "must be a non-empty string without `{` or `}` (it is the hash tag)");
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this rejects.
+    if (typeof prefix !== "string" || prefix === "" || /[{}\u0000-\u001f\u007f]/.test(prefix)) {
+      throw new ConfigurationError(
+        "prefix",
+        "must be a non-empty string without `{`, `}` (it is the hash tag) or control characters (a reservation record lists its keys one per line)",
+      );
     }
     this.client = client;
     this.layout = new KeyLayout(prefix);

@@ -140,15 +140,19 @@ async function estimateOf(fake: FakeProviders, prompt: string, maxTokens: number
 }
 
 /**
- * What a global rolling-window limit has counted, read straight from the store's sliding-window hash (slot → amount):
+ * What a global rolling-window limit has counted, read straight from the store's sliding-window hash (its running total `t`):
  * in store units, so nano-USD for `usd`. Unlike `guard.check`, which clamps what remains at zero, this shows a count
  * past the capacity too.
  */
 async function counterUsed(redis: Redis | Cluster, prefix: string, limitId: string): Promise<number> {
-  const keys = await keysMatching(redis, `{${prefix}}sliding:*:${limitId}|global`);
+  const keys = await keysMatching(redis, `{${prefix}}window:*:${limitId}|global`);
   expect(keys).toHaveLength(1);
-  const slots = await redis.hvals(keys[0] ?? "");
-  return sum(slots.map(Number));
+  const hash = await redis.hgetall(keys[0] ?? "");
+  const slots = Object.entries(hash).filter(([field]) => field !== "t" && field !== "o");
+  const total = sum(slots.map(([, amount]) => Number(amount)));
+  // The running total the admission script reads must equal its slots.
+  expect(Number(hash.t)).toBe(total);
+  return total;
 }
 
 /** Keys matching `pattern`, on a standalone server or on every primary of a Cluster. */

@@ -93,6 +93,7 @@ describe("createRedisStore options", () => {
     const client = newClient();
     expect(() => createRedisStore(client, { prefix: "a{b}" })).toThrow(/prefix/);
     expect(() => createRedisStore(client, { prefix: "" })).toThrow(/prefix/);
+    expect(() => createRedisStore(client, { prefix: "tenant\na:" })).toThrow(/prefix.*control characters/);
     expect(() => createRedisStore(client, { commandTimeoutMs: 0 })).toThrow(/commandTimeoutMs/);
     expect(() => createRedisStore(client, { settleGraceMs: -1 })).toThrow(/settleGraceMs/);
     expect(() => createRedisStore(client, { ledgerRetentionMs: 1.5 })).toThrow(/ledgerRetentionMs/);
@@ -183,6 +184,58 @@ describe.runIf(verdict === "run")("Redis store", () => {
     });
   });
 
+  it("keeps a window's running total equal to its slots, and drops slots that left the window, through refunds and overage", async () => {
+    // A window of 4 slots of 50 ms: over ~1.2 s, slots open, leave the window and are recounted many times.
+    const prefix = newPrefix();
+    const client = newClient();
+    await client.connect();
+    const store = createRedisStore(client, { prefix });
+    const charge: CounterCharge = {
+      key: "total",
+      amount: 5,
+      capacity: 1_000_000,
+      enforce: true,
+      window: { kind: "sliding", windowMs: 200, slots: 4 },
+    };
+    const first = randomUUID();
+    await store.admit({ ...request([charge]), reservationId: first });
+    await store.settle({ reservationId: first, amounts: [5] });
+    const key = `{${prefix}}window:50:total`;
+    expect(await scanKeys(client, `{${prefix}}window:*`)).toEqual([key]);
+    const started = Date.now();
+    let admissions = 0;
+    while (Date.now() - started < 1_200) {
+      const reservationId = randomUUID();
+      const result = await store.admit({ ...request([charge]), reservationId });
+      expect(result.admitted).toBe(true);
+      admissions++;
+      const [seconds, micros] = await client.time();
+      const currentSlot = Math.floor((Number(seconds) * 1_000 + Math.floor(Number(micros) / 1_000)) / 50);
+      const hash = await client.hgetall(key);
+      const slots = Object.entries(hash).filter(([field]) => field !== "t" && field !== "o");
+      // The total the script reads is the sum of the slot fields, and no field is below `o`.
+      expect(Number(hash.t)).toBe(slots.reduce((total, [, amount]) => total + Number(amount), 0));
+      for (const [slot] of slots) expect(Number(slot)).toBeGreaterThanOrEqual(Number(hash.o));
+      // Right after an admission, every slot the hash holds is in the window (a stale one was dropped).
+      expect(Number(hash.o)).toBeGreaterThanOrEqual(currentSlot - 4 - 1);
+      // Settle with a refund (0), the reserved amount, an overage (9) or a refund after a wait, in turn.
+      const amount = [0, 5, 9, 2][admissions % 4] ?? 0;
+      if (admissions % 7 === 0) await new Promise((resolve) => setTimeout(resolve, 60));
+      await store.settle({ reservationId, amounts: [amount] });
+    }
+    expect(admissions).toBeGreaterThan(20);
+    const hash = await client.hgetall(key);
+    const slots = Object.entries(hash).filter(([field]) => field !== "t" && field !== "o");
+    expect(Number(hash.t)).toBe(slots.reduce((total, [, amount]) => total + Number(amount), 0));
+  });
+
+  it("refuses a counter key with a newline before sending anything (the reservation record lists keys by line)", async () => {
+    const store = createRedisStore(newClient(), { prefix: newPrefix() });
+    await expect(store.admit(request([sliding("ok", 1, 10), sliding("bad\nkey", 1, 10)]))).rejects.toThrow(
+      /charges\[1\]\.key must not contain a newline/,
+    );
+  });
+
   it("recovers from SCRIPT FLUSH: EVALSHA gets NOSCRIPT and ioredis re-sends the script once", async () => {
     const client = newClient();
     const store = createRedisStore(client, { prefix: newPrefix() });
@@ -257,7 +310,7 @@ describe.runIf(verdict === "run")("Redis store", () => {
         "inflight",
         "once",
         "reservation",
-        "sliding",
+        "window",
         "usage",
         "usage-days",
         "usage-index",

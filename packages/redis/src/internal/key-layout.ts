@@ -12,10 +12,13 @@ export class KeyLayout {
     this.root = `{${prefix}}`;
   }
 
-  /** The counter a charge targets; sliding counters include their slot length, so a new window shape starts afresh. */
+  /**
+   * The counter a charge targets; sliding counters include their slot length, so a new window shape starts afresh.
+   * (`window:`, not the `sliding:` of 0.1.0, whose hashes had no running total: the two layouts never share a key.)
+   */
   counter(charge: CounterCharge): string {
     const window = charge.window;
-    if (window.kind === "sliding") return `${this.root}sliding:${slotMs(window.windowMs, window.slots)}:${charge.key}`;
+    if (window.kind === "sliding") return `${this.root}window:${slotMs(window.windowMs, window.slots)}:${charge.key}`;
     if (window.kind === "fixed") return `${this.root}fixed:${charge.key}`;
     return `${this.root}inflight:${charge.key}`;
   }
