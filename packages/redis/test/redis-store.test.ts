@@ -229,6 +229,23 @@ describe.runIf(verdict === "run")("Redis store", () => {
     expect(Number(hash.t)).toBe(slots.reduce((total, [, amount]) => total + Number(amount), 0));
   });
 
+  it("recounts a window hash that lost its running total instead of reading it as empty", async () => {
+    const prefix = newPrefix();
+    const client = newClient();
+    await client.connect();
+    const store = createRedisStore(client, { prefix });
+    const charge = sliding("lost-total", 5, 100);
+    for (let call = 0; call < 3; call++) expect((await store.admit(request([charge]))).admitted).toBe(true);
+    const [key = ""] = await scanKeys(client, `{${prefix}}window:*`);
+    expect(await client.hget(key, "t")).toBe("15");
+    await client.hdel(key, "t");
+    expect(await store.admit({ ...request([charge]), dryRun: true })).toMatchObject({
+      admitted: true,
+      usedAfter: [20],
+    });
+    expect(await client.hget(key, "t")).toBe("15");
+  });
+
   it("refuses a counter key with a newline before sending anything (the reservation record lists keys by line)", async () => {
     const store = createRedisStore(newClient(), { prefix: newPrefix() });
     await expect(store.admit(request([sliding("ok", 1, 10), sliding("bad\nkey", 1, 10)]))).rejects.toThrow(

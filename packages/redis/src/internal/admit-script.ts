@@ -105,7 +105,7 @@ for index = 1, chargeCount do
     if oldest == nil then
       oldest = current
       oldestToWrite[index] = current
-    elseif oldest < first then
+    elseif oldest < first or not head[1] then
       local live = liveSlots(key, first)
       for _, slot in ipairs(live) do used = used + slot[2] end
       if live[1] then
