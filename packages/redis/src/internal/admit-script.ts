@@ -81,11 +81,11 @@ end
 local usedAfter = {}
 local shadowRefusals = {}
 -- Per sliding charge: this call's slot (index and field name), the slot's amount before it (nil: not opened yet),
--- and whether 'o' must move to this slot.
+-- and whether 'o' must move to this slot (a new or emptied hash, or a server clock that stepped back).
 local slotIndexes = {}
 local slotFields = {}
 local slotAmounts = {}
-local oldestToWrite = {}
+local movesOldest = {}
 for index = 1, chargeCount do
   local key = KEYS[counterBase + index]
   local base = ${chargeParameterOffset} + (index - 1) * ${parametersPerCharge}
@@ -104,10 +104,10 @@ for index = 1, chargeCount do
     local oldest = tonumber(head[2])
     if oldest == nil then
       oldest = current
-      oldestToWrite[index] = current
+      movesOldest[index] = true
     elseif oldest < first or not head[1] then
       local live = liveSlots(key, first)
-      for _, slot in ipairs(live) do used = used + slot[2] end
+      for _, entry in ipairs(live) do used = used + entry[2] end
       if live[1] then
         oldest = live[1][1]
         redis.call('HSET', key, 't', string.format('%.0f', used), 'o', string.format('%.0f', oldest))
@@ -115,13 +115,13 @@ for index = 1, chargeCount do
         redis.call('DEL', key)
         slotAmounts[index] = nil
         oldest = current
-        oldestToWrite[index] = current
+        movesOldest[index] = true
       end
     else
       used = tonumber(head[1])
     end
     -- After the server clock stepped back, this call's slot can be older than every stored one.
-    if current < oldest then oldestToWrite[index] = current end
+    if current < oldest then movesOldest[index] = true end
   elseif kind == 'f' then
     if now < tonumber(A[base + 5]) then used = tonumber(redis.call('GET', key) or '0') end
   else
@@ -171,14 +171,9 @@ for index = 1, chargeCount do
     local slot = slotFields[index]
     local slotAmount = slotAmounts[index]
     -- Slot and total in one write. Every value is an integer below 2^53, which '%.0f' prints exactly.
-    local total = usedAfter[index]
-    if oldestToWrite[index] then
-      redis.call('HSET', key, slot, string.format('%.0f', (slotAmount or 0) + tonumber(amount)), 't',
-        string.format('%.0f', total), 'o', slot)
-    else
-      redis.call('HSET', key, slot, string.format('%.0f', (slotAmount or 0) + tonumber(amount)), 't',
-        string.format('%.0f', total))
-    end
+    redis.call('HSET', key, slot, string.format('%.0f', (slotAmount or 0) + tonumber(amount)), 't',
+      string.format('%.0f', usedAfter[index]))
+    if movesOldest[index] then redis.call('HSET', key, 'o', slot) end
     -- The newest slot lives longest: when this call opens a slot, the hash expires as that slot leaves the window.
     if slotAmount == nil then
       redis.call('PEXPIREAT', key, string.format('%.0f', (slotIndexes[index] + tonumber(A[base + 6]) + 1) *

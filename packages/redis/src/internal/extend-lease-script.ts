@@ -11,7 +11,7 @@ import { chargeParameterOffset, parametersPerCharge, reservationRecordLua } from
 export const extendLeaseLua = `${reservationRecordLua}
 local raw = redis.call('GET', KEYS[1])
 if not raw or raw == 'settled' then return 0 end
-local admittedAt, leaseExpiresAt, A, counterKeys, rest = readReservation(raw)
+local admittedAt, leaseExpiresAt, A, counterKeys = readReservation(raw)
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 if leaseExpiresAt <= now then return 0 end
@@ -23,8 +23,9 @@ for index, key in ipairs(counterKeys) do
     if redis.call('PTTL', key) < leaseMs then redis.call('PEXPIRE', key, leaseMs) end
   end
 end
-redis.call('SET', KEYS[1], string.format('%.0f ', admittedAt) .. newExpiry .. '\\n' .. rest, 'PX',
-  leaseMs + tonumber(ARGV[3]))
+-- Only the first line (admission time, lease expiry) changes; the rest of the record is kept as it is.
+local rest = string.sub(raw, (string.find(raw, '\\n', 1, true)))
+redis.call('SET', KEYS[1], string.format('%.0f ', admittedAt) .. newExpiry .. rest, 'PX', leaseMs + tonumber(ARGV[3]))
 return 1
 `;
 

@@ -15,8 +15,7 @@ local function readReservation(raw)
   local admittedAt, leaseExpiresAt, parameters, keys = string.match(raw, '^(%d+) (%d+)\\n([^\\n]*)\\n?(.*)$')
   local counterKeys = {}
   for key in string.gmatch(keys, '[^\\n]+') do counterKeys[#counterKeys + 1] = key end
-  return tonumber(admittedAt), tonumber(leaseExpiresAt), cjson.decode(parameters), counterKeys,
-    string.sub(raw, #admittedAt + #leaseExpiresAt + 3)
+  return tonumber(admittedAt), tonumber(leaseExpiresAt), cjson.decode(parameters), counterKeys
 end
 `;
 
