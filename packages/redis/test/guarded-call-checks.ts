@@ -6,6 +6,7 @@ import { Cluster, type Redis } from "ioredis";
 import OpenAI from "openai";
 import { expect } from "vitest";
 import { createRedisStore } from "../src/index";
+import { windowSlots } from "./store-fixtures";
 import type { WorkerPool } from "./worker-pool";
 import { type WorkerResult, workerPrices, workerUser } from "./worker-protocol";
 
@@ -140,7 +141,7 @@ async function estimateOf(fake: FakeProviders, prompt: string, maxTokens: number
 }
 
 /**
- * What a global rolling-window limit has counted, read straight from the store's sliding-window hash (its running total `t`):
+ * What a global rolling-window limit has counted, read straight from the store's rolling-window hash (the sum of its slots):
  * in store units, so nano-USD for `usd`. Unlike `guard.check`, which clamps what remains at zero, this shows a count
  * past the capacity too.
  */
@@ -148,14 +149,12 @@ async function counterUsed(redis: Redis | Cluster, prefix: string, limitId: stri
   const keys = await keysMatching(redis, `{${prefix}}window:*:${limitId}|global`);
   expect(keys).toHaveLength(1);
   const hash = await redis.hgetall(keys[0] ?? "");
-  const slots = Object.entries(hash).filter(([field]) => field !== "t" && field !== "o");
-  const total = sum(slots.map(([, amount]) => Number(amount)));
+  const total = sum(windowSlots(hash).map(([, amount]) => amount));
   // The running total the admission script reads must equal its slots.
   expect(Number(hash.t)).toBe(total);
   return total;
 }
 
-/** Keys matching `pattern`, on a standalone server or on every primary of a Cluster. */
 /** Reservation records not yet settled (a settled one stays a minute as the tombstone `settled`). */
 export async function openReservations(redis: Redis | Cluster, prefix: string): Promise<string[]> {
   const keys = await keysMatching(redis, `{${prefix}}reservation:*`);
@@ -163,6 +162,7 @@ export async function openReservations(redis: Redis | Cluster, prefix: string): 
   return keys.filter((_key, index) => values[index] !== "settled");
 }
 
+/** Keys matching `pattern`, on a standalone server or on every primary of a Cluster. */
 export async function keysMatching(redis: Redis | Cluster, pattern: string): Promise<string[]> {
   const nodes = redis instanceof Cluster ? redis.nodes("master") : [redis];
   const keys: string[] = [];

@@ -1,30 +1,10 @@
 import { randomUUID } from "node:crypto";
-import type { UsageRecord } from "@tollgate/core";
 import { describe, expect, it } from "vitest";
 import { createRedisStore } from "../src/index";
 import { redisTestSession } from "./redis-test-session";
+import { usageRecord } from "./store-fixtures";
 
 const { connection, verdict, newClient, newPrefix } = await redisTestSession("record-id");
-
-function usageRecord(fields: Partial<UsageRecord>): UsageRecord {
-  return {
-    time: Date.now(),
-    provider: "openai",
-    model: "gpt-4o-mini",
-    operation: "openai.chat",
-    user: "u1",
-    inputTokens: 10,
-    cachedInputTokens: 0,
-    cacheWriteInputTokens: 0,
-    outputTokens: 5,
-    reasoningTokens: 0,
-    costNanoUsd: 1_000,
-    estimated: false,
-    status: "ok",
-    latencyMs: 12,
-    ...fields,
-  };
-}
 
 describe("Redis availability for the recorded-id tests", () => {
   it.runIf(verdict === "fail")("reaches Redis (required in CI)", () => {

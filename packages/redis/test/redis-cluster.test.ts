@@ -8,6 +8,7 @@ import { createRedisStore } from "../src/index";
 import { expectExactRequests, expectUsdWorstCaseWithinLimit, keysMatching } from "./guarded-call-checks";
 import type { RedisConnection } from "./redis-availability";
 import { directClient, findClusterBinaries, type RedisClusterNodes, startRedisCluster } from "./redis-cluster";
+import { usageRecord } from "./store-fixtures";
 import { startWorkers, type WorkerPool } from "./worker-pool";
 
 // A real 3-primary Redis Cluster on loopback, started for this file. Without `redis-server` this file skips with a
@@ -78,22 +79,7 @@ describe.runIf(verdict === "run")("Redis store on a 3-node Redis Cluster", () =>
     });
     await store.admit(admission([concurrency("layout-c")]));
     await store.settle({ reservationId, amounts: [1, 1, 0] });
-    await store.record({
-      time: now,
-      provider: "openai",
-      model: "gpt-4o-mini",
-      operation: "openai.chat",
-      user: "u1",
-      inputTokens: 10,
-      cachedInputTokens: 0,
-      cacheWriteInputTokens: 0,
-      outputTokens: 5,
-      reasoningTokens: 0,
-      costNanoUsd: 1_000,
-      estimated: false,
-      status: "ok",
-      latencyMs: 12,
-    });
+    await store.record(usageRecord({ time: now }));
     await store.block({ key: "block|user:u2", reason: "abuse", until: now + 60_000, createdAt: now });
     expect(await store.markOnce("alert|u1", 60_000)).toBe(true);
     expect(await store.listBlocked()).toHaveLength(1);

@@ -7,6 +7,7 @@ import { Cluster, Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
 import { createRedisStore } from "../src/index";
 import { probeRedis, type RedisConnection, redisVerdict } from "./redis-availability";
+import { usageRecord, windowSlots } from "./store-fixtures";
 
 const connection: RedisConnection = {
   host: process.env.REDIS_HOST ?? "127.0.0.1",
@@ -212,10 +213,10 @@ describe.runIf(verdict === "run")("Redis store", () => {
       const [seconds, micros] = await client.time();
       const currentSlot = Math.floor((Number(seconds) * 1_000 + Math.floor(Number(micros) / 1_000)) / 50);
       const hash = await client.hgetall(key);
-      const slots = Object.entries(hash).filter(([field]) => field !== "t" && field !== "o");
+      const slots = windowSlots(hash);
       // The total the script reads is the sum of the slot fields, and no field is below `o`.
-      expect(Number(hash.t)).toBe(slots.reduce((total, [, amount]) => total + Number(amount), 0));
-      for (const [slot] of slots) expect(Number(slot)).toBeGreaterThanOrEqual(Number(hash.o));
+      expect(Number(hash.t)).toBe(slots.reduce((total, [, amount]) => total + amount, 0));
+      for (const [slot] of slots) expect(slot).toBeGreaterThanOrEqual(Number(hash.o));
       // Right after an admission, every slot the hash holds is in the window (a stale one was dropped).
       expect(Number(hash.o)).toBeGreaterThanOrEqual(currentSlot - 4 - 1);
       // Settle with a refund (0), the reserved amount, an overage (9) or a refund after a wait, in turn.
@@ -225,8 +226,7 @@ describe.runIf(verdict === "run")("Redis store", () => {
     }
     expect(admissions).toBeGreaterThan(20);
     const hash = await client.hgetall(key);
-    const slots = Object.entries(hash).filter(([field]) => field !== "t" && field !== "o");
-    expect(Number(hash.t)).toBe(slots.reduce((total, [, amount]) => total + Number(amount), 0));
+    expect(Number(hash.t)).toBe(windowSlots(hash).reduce((total, [, amount]) => total + amount, 0));
   });
 
   it("recounts a window hash that lost its running total instead of reading it as empty", async () => {
@@ -294,22 +294,7 @@ describe.runIf(verdict === "run")("Redis store", () => {
     await store.admit({ ...request(shortCharges), reservationId: late });
     await sleep(450);
     await store.settle({ reservationId: late, amounts: [1, 1] });
-    await store.record({
-      time: now,
-      provider: "openai",
-      model: "gpt-4o-mini",
-      operation: "openai.chat",
-      user: "u1",
-      inputTokens: 10,
-      cachedInputTokens: 0,
-      cacheWriteInputTokens: 0,
-      outputTokens: 5,
-      reasoningTokens: 0,
-      costNanoUsd: 1_000,
-      estimated: false,
-      status: "ok",
-      latencyMs: 12,
-    });
+    await store.record(usageRecord({ time: now }));
     expect(await store.markOnce("alert|u1", 60_000)).toBe(true);
     await store.block({ key: "block|user:u2", reason: "abuse", until: now + 60_000, createdAt: now });
     await store.block({ key: "block|user:u3", reason: undefined, until: undefined, createdAt: now });
