@@ -4,61 +4,21 @@ import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import { migrate } from "@tollgate/postgres";
 import { type FakeProviders, startFakeProviders } from "@tollgate/testing";
-import { Redis } from "ioredis";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { databaseUrl, deleteRedisPrefix, probePostgres, probeRedis, redisUrl, uniqueSchema } from "./service-probes";
 import { startReceiver } from "./webhook-receiver";
 
 // Two OS processes sharing one store push a $1 budget through 50/80/100 %: each threshold must reach the webhook
 // receiver exactly once, signed. Redis and Postgres are required services: in CI (CI=true) a missing one fails the
 // file; locally its half is skipped with a warning.
-const ci = process.env.CI === "true";
-const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
-const databaseUrl = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const secret = "whsec-multi-process";
 const callsPerProcess = 8; // 16 calls of $0.10 against $1: the budget is full well before the last ones
 
-type Probe = { reachable: true } | { reachable: false; reason: string };
-
-async function probeRedis(): Promise<Probe> {
-  const redis = new Redis(redisUrl, { lazyConnect: true, connectTimeout: 2_000, retryStrategy: () => null });
-  let cause: Error | undefined;
-  redis.on("error", (error: Error) => {
-    cause ??= error;
-  });
-  try {
-    await redis.connect();
-    await redis.ping();
-    return { reachable: true };
-  } catch (error) {
-    const reason = cause ?? error;
-    return { reachable: false, reason: reason instanceof Error ? reason.message : String(reason) };
-  } finally {
-    redis.disconnect();
-  }
-}
-
-async function probePostgres(): Promise<Probe> {
-  const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 2_000 });
-  client.on("error", () => undefined);
-  try {
-    await client.connect();
-    await client.query("SELECT 1");
-    return { reachable: true };
-  } catch (error) {
-    return { reachable: false, reason: error instanceof Error ? error.message : String(error) };
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
 const probes = { redis: await probeRedis(), postgres: await probePostgres() };
-for (const [kind, probe] of Object.entries(probes)) {
-  if (!probe.reachable && !ci) console.warn(`Skipping the ${kind} multi-process alert test: ${probe.reason}`);
-}
 
 const redisPrefix = `tollgate-e2e-alerts:${randomUUID()}`;
-const schema = `tollgate_test_alerts_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+const schema = uniqueSchema("alerts");
 let pool: pg.Pool | undefined;
 let fake: FakeProviders;
 const children: ChildProcess[] = [];
@@ -78,24 +38,9 @@ afterAll(async () => {
     await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     await pool.end();
   }
-  if (probes.redis.reachable) await deleteRedisKeys();
+  if (probes.redis.reachable) await deleteRedisPrefix(redisPrefix);
   await fake?.close();
 });
-
-/** Removes this run's keys (`{<prefix>}...`), so repeated runs leave nothing behind. */
-async function deleteRedisKeys(): Promise<void> {
-  const redis = new Redis(redisUrl);
-  try {
-    let cursor = "0";
-    do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", `{${redisPrefix}}*`, "COUNT", 1_000);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== "0");
-  } finally {
-    await redis.quit();
-  }
-}
 
 interface WorkerResult {
   admitted: number;
@@ -150,10 +95,10 @@ const stores = {
 describe("budget alerts across two processes", () => {
   for (const kind of ["redis", "postgres"] as const) {
     const probe = probes[kind];
-    it.skipIf(!probe.reachable && !ci)(
+    it.skipIf(probe.skip)(
       `two processes sharing ${kind} deliver each threshold exactly once, with a valid signature`,
       async () => {
-        if (!probe.reachable) throw new Error(`CI=true but ${kind} is unreachable: ${probe.reason}`);
+        probe.assertReachable();
         const receiver = await startReceiver(secret);
         try {
           const env = {
